@@ -1,0 +1,1 @@
+"""Experiment scripts and the runner (see experiments/README.md)."""

@@ -1,0 +1,1 @@
+"""Test support shared by tests/ and proofs_check: hypothesis strategies and generators."""

@@ -1,0 +1,1 @@
+"""Check modules, one per family; each registers its theorems with ``@theorem``."""

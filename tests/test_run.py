@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+
+import online_algs
+from online_algs import InvalidInputError, run
+from online_algs._validation import check_cost_matrix, check_float, check_int, check_int_array
+
+
+def test_run_rejects_non_algorithm():
+    with pytest.raises(InvalidInputError, match="algorithm"):
+        run(object(), [1, 2])
+
+
+def test_check_int_messages():
+    with pytest.raises(InvalidInputError, match=r"The 'k' parameter of X must be an int in the range \[1, 5\]. Got 0"):
+        check_int("k", 0, low=1, high=5, owner="X")
+    with pytest.raises(InvalidInputError, match="Got True"):
+        check_int("k", True, low=1)
+    assert check_int("k", np.int32(3), low=1) == 3
+
+
+def test_check_float_messages():
+    with pytest.raises(InvalidInputError, match="finite"):
+        check_float("eta", float("nan"))
+    with pytest.raises(InvalidInputError, match=r"\(0.0, inf\]"):
+        check_float("eta", 0.0, low=0.0, low_open=True)
+
+
+def test_check_int_array():
+    a = check_int_array("trace", [1.0, 2.0, 3.0])
+    assert a.dtype == np.int64
+    with pytest.raises(InvalidInputError, match="1-d"):
+        check_int_array("trace", [[1, 2]])
+    with pytest.raises(InvalidInputError, match=">= 0"):
+        check_int_array("trace", [1, -2])
+    with pytest.raises(InvalidInputError, match="<= 3"):
+        check_int_array("trace", [1, 4], high=3)
+    with pytest.raises(InvalidInputError, match="integers"):
+        check_int_array("trace", [1.5])
+    with pytest.raises(InvalidInputError, match="empty"):
+        check_int_array("trace", [])
+    with pytest.raises(InvalidInputError, match="integers"):
+        check_int_array("trace", ["a"])
+
+
+def test_check_cost_matrix():
+    with pytest.raises(InvalidInputError, match="NaN"):
+        check_cost_matrix("costs", [[0, np.nan]], 2)
+    with pytest.raises(InvalidInputError, match="non-negative"):
+        check_cost_matrix("costs", [[0, -1]], 2)
+    with pytest.raises(InvalidInputError, match="shape"):
+        check_cost_matrix("costs", [[0, 1, 2]], 2)
+    with pytest.raises(InvalidInputError, match="every state"):
+        check_cost_matrix("costs", [[np.inf, np.inf]], 2)
+    assert check_cost_matrix("costs", [[0, np.inf]], 2).shape == (1, 2)
+
+
+def test_exception_hierarchy():
+    assert issubclass(online_algs.InvalidInputError, ValueError)
+    assert issubclass(online_algs.SolverError, online_algs.OnlineAlgsError)
+    e = online_algs.SolverError("x", status="infeasible", solver="HIGHS")
+    assert e.status == "infeasible" and e.solver == "HIGHS"
+
+
+def test_lazy_subpackages():
+    assert online_algs.metrics.uniform(3).n == 3
+    with pytest.raises(AttributeError):
+        online_algs.nope
