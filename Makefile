@@ -23,7 +23,7 @@ main: $(STAMP)
 	$(PY) -m experiments.main --quick
 
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 thorough: $(STAMP)
 	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest
