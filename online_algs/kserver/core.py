@@ -1,0 +1,2 @@
+"""k-server: core (being written)."""
+__all__: list[str] = []

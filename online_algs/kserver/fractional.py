@@ -1,0 +1,2 @@
+"""k-server: fractional (being written)."""
+__all__: list[str] = []

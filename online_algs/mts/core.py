@@ -1,0 +1,2 @@
+"""MTS: core (being written)."""
+__all__: list[str] = []

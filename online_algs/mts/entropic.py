@@ -1,0 +1,2 @@
+"""MTS: entropic (being written)."""
+__all__: list[str] = []

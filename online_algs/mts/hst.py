@@ -1,0 +1,2 @@
+"""MTS: hst (being written)."""
+__all__: list[str] = []
