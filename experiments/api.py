@@ -11,6 +11,10 @@ An experiment module ``experiments/<name>.py`` defines ``EXPERIMENT = Experiment
 * ``plot(df, outdir) -> list[tuple[str, str]]``: draws figures from the tidy pandas DataFrame
   of all rows, saves PNGs into ``outdir`` and returns ``(path, caption)`` pairs.
 * ``summary(df) -> str`` (optional): a Markdown table or text for the report.
+* ``time_budget`` (optional, seconds): the wall-clock budget of the quick grid in the main job
+  (``python -m experiments.main --quick``). When it is exceeded the runner stops submitting
+  cells, keeps the finished ones and the report marks the experiment *incomplete*; a rerun
+  resumes. ``None``: the runner's default (see ``experiments.runner.DEFAULT_QUICK_BUDGET``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ class Experiment:
     quick_grid: dict[str, list] | None = None
     summary: Callable[[Any], str] | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    time_budget: float | None = None
 
     def cells(self, quick: bool = False) -> list[dict]:
         g = self.quick_grid if (quick and self.quick_grid is not None) else self.grid

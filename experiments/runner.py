@@ -1,0 +1,721 @@
+"""The experiment runner: declared grids, run as independent cells, into a resumable store.
+
+Command line::
+
+    python -m experiments.runner NAME [NAME ...] [--quick] [--serial | --scheduler tcp://host:port |
+                                 --workers N] [--out results/] [--budget SECONDS] [--no-progress]
+    python -m experiments.runner --list
+
+``NAME`` is an experiment module of ``experiments/`` (``caching_paging``), the ``name`` of its
+``EXPERIMENT``, or ``module:ATTRIBUTE`` (``experiments.demo:SLOW``).
+
+Execution. The cells of an experiment (``Experiment.cells(quick)``) are independent tasks. They
+run on a ``dask.distributed`` ``LocalCluster`` (processes, ``--workers`` workers x 1 thread,
+bound to 127.0.0.1, logs silenced) by default, on an existing scheduler with ``--scheduler``
+(the runner connects to that address and to no other), or one after the other in this process
+with ``--serial``. A worker only computes a cell (the cell function gets its parameters and
+nothing else, so results do not depend on where or when it runs); this process writes the
+results.
+
+Store (``<out>/<experiment>/``)::
+
+    cells/<key>.json    one finished cell: params, tidy rows, seconds (written atomically)
+    failed/<key>.json   the traceback of a failed cell (retried on the next run, removed on success)
+    manifest.json       every cell of the last run: key, params, status, seconds; versions, git commit
+    rows.csv            the tidy table of every finished cell of the last run (params + rows),
+                        in grid order, regenerated from the cell files
+
+``key`` = the first 20 hex digits of the SHA-256 of the canonical JSON of
+``{"experiment": name, "params": sorted params, "quick": flag}``. Every file is written to a
+temporary file in the same directory and moved into place with ``os.replace``: a reader never
+sees a partial file, and an interruption (Ctrl-C, SIGTERM, ``kill -9``) loses only the cells in
+flight. A rerun skips the cells whose file exists (a damaged cell file is ignored and recomputed)
+and retries failed ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as _dt
+import hashlib
+import importlib
+import importlib.util
+import json
+import logging
+import math
+import numbers
+import os
+import pkgutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Iterable, Iterator
+
+from .api import Experiment
+
+__all__ = ["STORE_VERSION", "DEFAULT_QUICK_BUDGET", "atomic_write_text", "atomic_write_json", "read_json",
+           "cell_key", "canonical_params", "execute_cell", "Store", "RunSummary", "run_experiment",
+           "SerialExecutor", "DaskExecutor", "make_executor", "discover", "load_experiment", "versions",
+           "git_commit", "main"]
+
+STORE_VERSION = 1
+#: Wall-clock budget (seconds) of an experiment's quick grid in the main job when the experiment
+#: does not set ``Experiment.time_budget``.
+DEFAULT_QUICK_BUDGET = 75.0
+_NOT_EXPERIMENTS = {"__init__", "__main__", "api", "runner", "report", "main", "bench", "demo"}
+_KEY_LEN = 20
+
+
+# ------------------------------------------------------------------------------ atomic files
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` atomically.
+
+    The text goes to a temporary file ``.<name>.<random>.tmp`` in the same directory, is flushed
+    and fsync'ed, then ``os.replace`` moves it over ``path`` (atomic on POSIX and Windows within
+    one file system). A crash leaves either the old file or the new one, never a mix; the
+    temporary file is removed if the write fails (a ``kill -9`` can leave a ``*.tmp`` file,
+    which :meth:`Store.clean_tmp` removes and no reader ever opens).
+    """
+    path = os.fspath(path)
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=d, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """:func:`atomic_write_text` for bytes."""
+    path = os.fspath(path)
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=d, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
+    """Write ``obj`` as indented JSON, atomically (see :func:`atomic_write_text`)."""
+    atomic_write_text(path, json.dumps(obj, indent=1, sort_keys=False) + "\n")
+
+
+def read_json(path: str | os.PathLike) -> Any | None:
+    """The parsed JSON of ``path``, or ``None`` if it is missing or not valid JSON."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+# ------------------------------------------------------------------------------ keys and values
+def _plain(value: Any, what: str) -> Any:
+    """``value`` as a plain JSON scalar (numpy scalars are unwrapped), else ``TypeError``."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    item = getattr(value, "item", None)  # numpy scalars (np.bool_, np.str_, ...)
+    if callable(item) and getattr(value, "shape", None) == ():
+        return _plain(item(), what)
+    raise TypeError(f"{what} must be a plain int, float, str, bool or None; got {value!r} of type "
+                    f"{type(value).__name__}. Convert it (e.g. float(x), str(x)) before returning it.")
+
+
+def canonical_params(params: dict) -> dict:
+    """The cell's parameters as plain JSON scalars, in their declared order.
+
+    Tuples and lists are kept as JSON lists (and written to ``rows.csv`` as their JSON text).
+    """
+    out = {}
+    for k, v in params.items():
+        if isinstance(v, (list, tuple)):
+            out[str(k)] = [_plain(x, f"grid parameter {k!r}") for x in v]
+        else:
+            out[str(k)] = _plain(v, f"grid parameter {k!r}")
+    return out
+
+
+def cell_key(experiment: str, params: dict, quick: bool) -> str:
+    """Stable key of a cell: hash of the experiment name, the sorted parameters and the quick flag."""
+    payload = json.dumps({"experiment": experiment, "params": canonical_params(params), "quick": bool(quick)},
+                         sort_keys=True, separators=(",", ":"), allow_nan=True)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:_KEY_LEN]
+
+
+def _normalize_rows(rows: Any) -> list[dict]:
+    if isinstance(rows, dict):
+        raise TypeError("the cell function returned a dict; it must return a list of dicts (tidy rows): "
+                        "wrap it as [row].")
+    if rows is None or isinstance(rows, (str, bytes)) or not isinstance(rows, Iterable):
+        raise TypeError(f"the cell function must return a list of dicts (tidy rows); got {type(rows).__name__}.")
+    out = []
+    for i, r in enumerate(rows):
+        if not isinstance(r, dict):
+            raise TypeError(f"row {i} returned by the cell function is a {type(r).__name__}, not a dict.")
+        out.append({str(k): _plain(v, f"column {k!r} of row {i}") for k, v in r.items()})
+    return out
+
+
+def execute_cell(cell: Callable[..., Any], params: dict) -> dict:
+    """Run one cell (on a worker or in process) and return a result record.
+
+    Never raises for an error of the cell itself: the record has ``ok=False`` and the
+    traceback. The record holds ``rows`` (validated plain values), ``seconds`` and ``host``.
+    """
+    t0 = time.perf_counter()
+    try:
+        rows = _normalize_rows(cell(**params))
+        for i, r in enumerate(rows):
+            for k, v in params.items():
+                if k in r and r[k] != canonical_params({k: v})[k]:
+                    raise ValueError(f"row {i} has a column {k!r} = {r[k]!r} that contradicts the grid "
+                                     f"parameter {k!r} = {v!r}; rename the column.")
+        return {"ok": True, "rows": rows, "seconds": time.perf_counter() - t0, "host": socket.gethostname(),
+                "pid": os.getpid()}
+    except Exception as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(),
+                "seconds": time.perf_counter() - t0, "host": socket.gethostname(), "pid": os.getpid()}
+
+
+# ------------------------------------------------------------------------------ provenance
+_VERSION_DISTS = [("numpy", "numpy"), ("scipy", "scipy"), ("numba", "numba"), ("cvxpy", "cvxpy"),
+                  ("networkx", "networkx"), ("faiss", "faiss-cpu"), ("dask", "dask"),
+                  ("distributed", "distributed"), ("pandas", "pandas"), ("matplotlib", "matplotlib"),
+                  ("tqdm", "tqdm"), ("online_algs", "online_algs")]
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and of the main packages (from the installed distributions' metadata)."""
+    from importlib import metadata
+
+    out = {"python": sys.version.split()[0]}
+    for name, dist in _VERSION_DISTS:
+        try:
+            out[name] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_commit(cwd: str | None = None) -> str:
+    """``git rev-parse HEAD`` of the repository (``+dirty`` if the tree has changes), or ``unknown``."""
+    cwd = cwd or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return head + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+# ------------------------------------------------------------------------------ the store
+class Store:
+    """The results of one experiment: ``<out>/<experiment>/{cells,failed}/``, manifest, rows.csv."""
+
+    def __init__(self, out: str | os.PathLike, experiment: str):
+        self.experiment = experiment
+        self.root = os.path.join(os.fspath(out), experiment)
+        self.cells_dir = os.path.join(self.root, "cells")
+        self.failed_dir = os.path.join(self.root, "failed")
+        self.manifest_path = os.path.join(self.root, "manifest.json")
+        self.rows_path = os.path.join(self.root, "rows.csv")
+        self.figures_dir = os.path.join(self.root, "figures")
+
+    def cell_path(self, key: str) -> str:
+        return os.path.join(self.cells_dir, key + ".json")
+
+    def failed_path(self, key: str) -> str:
+        return os.path.join(self.failed_dir, key + ".json")
+
+    def load_cell(self, key: str) -> dict | None:
+        """The finished cell ``key``, or ``None`` (missing, unreadable or not this cell)."""
+        rec = read_json(self.cell_path(key))
+        if (not isinstance(rec, dict) or rec.get("key") != key or rec.get("experiment") != self.experiment
+                or not isinstance(rec.get("rows"), list) or rec.get("store_version") != STORE_VERSION):
+            return None
+        return rec
+
+    def write_cell(self, rec: dict) -> None:
+        atomic_write_json(self.cell_path(rec["key"]), rec)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.failed_path(rec["key"]))
+
+    def write_failure(self, rec: dict) -> None:
+        atomic_write_json(self.failed_path(rec["key"]), rec)
+
+    def load_failure(self, key: str) -> dict | None:
+        rec = read_json(self.failed_path(key))
+        return rec if isinstance(rec, dict) else None
+
+    def clean_tmp(self) -> int:
+        """Remove temporary files left by an interrupted write; return how many."""
+        n = 0
+        for d in (self.root, self.cells_dir, self.failed_dir):
+            if not os.path.isdir(d):
+                continue
+            for fn in os.listdir(d):
+                if fn.startswith(".") and fn.endswith(".tmp"):
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(d, fn))
+                        n += 1
+        return n
+
+    def write_rows(self, cells: list[tuple[dict, dict | None]]) -> int:
+        """Regenerate ``rows.csv`` from finished cells ``(params, record)`` in grid order; return #rows."""
+        import pandas as pd
+
+        param_cols: list[str] = []
+        other_cols: list[str] = []
+        records = []
+        for params, rec in cells:
+            for k in params:
+                if k not in param_cols:
+                    param_cols.append(k)
+            if rec is None:
+                continue
+            cp = {k: (json.dumps(v) if isinstance(v, list) else v) for k, v in rec["params"].items()}
+            for r in rec["rows"]:
+                for k in r:
+                    if k not in cp and k not in other_cols:
+                        other_cols.append(k)
+                records.append({**cp, **{k: v for k, v in r.items() if k not in cp}})
+        cols = param_cols + [c for c in other_cols if c not in param_cols]
+        df = pd.DataFrame.from_records(records, columns=cols) if records else pd.DataFrame(columns=cols)
+        atomic_write_text(self.rows_path, df.to_csv(index=False, lineterminator="\n"))
+        return len(records)
+
+    def read_rows(self):
+        """``rows.csv`` as a pandas DataFrame (empty if there is none)."""
+        import pandas as pd
+
+        try:
+            return pd.read_csv(self.rows_path)
+        except (FileNotFoundError, pd.errors.EmptyDataError):
+            return pd.DataFrame()
+
+
+# ------------------------------------------------------------------------------ executors
+class SerialExecutor:
+    """Runs cells one after the other in this process."""
+
+    kind = "serial"
+    address = None
+
+    def submit_all(self, cell, tasks: list[tuple[str, dict]], deadline: float | None = None
+                   ) -> Iterator[tuple[str | None, dict | None]]:
+        """Yield ``(key, record)`` per finished cell; ``(None, None)`` once ``deadline``
+        (``time.monotonic()`` value) has passed, then stop."""
+        for key, params in tasks:
+            if deadline is not None and time.monotonic() > deadline:
+                yield None, None
+                return
+            yield key, execute_cell(cell, params)
+
+    def cancel(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class DaskExecutor:
+    """Runs cells on a dask.distributed cluster: a new ``LocalCluster`` (``address=None``) or the
+    scheduler at ``address`` (only that address is contacted)."""
+
+    def __init__(self, address: str | None = None, workers: int = 2, quiet: bool = True):
+        from dask.distributed import Client, LocalCluster
+
+        if quiet:
+            for name in ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.worker",
+                         "distributed.core", "distributed.http", "bokeh", "tornado"):
+                logging.getLogger(name).setLevel(logging.ERROR)
+        self.address = address
+        self.cluster = None
+        self._futures: list = []
+        if address is None:
+            self.kind = "local"
+            self.cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
+                                        host="127.0.0.1", dashboard_address=None,
+                                        silence_logs=logging.ERROR if quiet else logging.WARNING)
+            self.client = Client(self.cluster)
+        else:
+            self.kind = "external"
+            self.client = Client(address, timeout="20s")
+
+    def submit_all(self, cell, tasks: list[tuple[str, dict]], deadline: float | None = None
+                   ) -> Iterator[tuple[str | None, dict | None]]:
+        """Submit every cell (in grid order); yield ``(key, record)`` as they finish, and
+        ``(None, None)`` once ``deadline`` (``time.monotonic()`` value) has passed."""
+        from dask.distributed import wait
+
+        fut_key = {}
+        for key, params in tasks:
+            f = self.client.submit(execute_cell, cell, params, pure=False)
+            fut_key[f] = key
+        self._futures = list(fut_key)
+        order = {f.key: i for i, f in enumerate(self._futures)}
+        pending = set(self._futures)
+        while pending:
+            timeout = 1.0 if deadline is None else max(0.05, min(1.0, deadline - time.monotonic()))
+            try:
+                finished, pending = wait(pending, timeout=timeout, return_when="FIRST_COMPLETED")
+            except (TimeoutError, asyncio.TimeoutError):
+                finished = set()
+            for f in sorted(finished, key=lambda f: order[f.key]):
+                key = fut_key[f]
+                try:
+                    rec = f.result()
+                except Exception as exc:  # the worker died (KilledWorker), the task was cancelled, ...
+                    rec = {"ok": False, "error": f"{type(exc).__name__}: {exc}",
+                           "traceback": "".join(traceback.format_exception(exc)), "seconds": float("nan"),
+                           "host": "", "pid": None}
+                yield key, rec
+            if pending and deadline is not None and time.monotonic() > deadline:
+                yield None, None
+                return
+
+    def cancel(self) -> None:
+        if self._futures:
+            with contextlib.suppress(Exception):
+                self.client.cancel(self._futures)
+            self._futures = []
+
+    def close(self) -> None:
+        self.cancel()
+        with contextlib.suppress(Exception):
+            self.client.close(timeout=10)
+        if self.cluster is not None:
+            with contextlib.suppress(Exception):
+                self.cluster.close(timeout=10)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def make_executor(serial: bool = False, scheduler: str | None = None, workers: int = 2):
+    """A :class:`SerialExecutor` or a :class:`DaskExecutor` (local cluster or ``scheduler``)."""
+    if serial:
+        return SerialExecutor()
+    if scheduler is not None:
+        from online_algs.exceptions import InvalidInputError
+
+        if "://" not in scheduler:
+            raise InvalidInputError(f"The 'scheduler' parameter must be a dask address like "
+                                    f"'tcp://127.0.0.1:8786'. Got {scheduler!r} instead.")
+        return DaskExecutor(address=scheduler)
+    if int(workers) < 1:
+        from online_algs.exceptions import InvalidInputError
+
+        raise InvalidInputError(f"The 'workers' parameter must be an int >= 1. Got {workers!r} instead.")
+    return DaskExecutor(address=None, workers=int(workers))
+
+
+# ------------------------------------------------------------------------------ running
+@dataclass
+class RunSummary:
+    """What :func:`run_experiment` did."""
+
+    experiment: str
+    quick: bool
+    n_cells: int
+    n_cached: int = 0          # finished before this run
+    n_run: int = 0             # finished in this run
+    n_failed: int = 0
+    n_pending: int = 0         # not run (budget exceeded or interrupted)
+    n_rows: int = 0
+    seconds: float = 0.0       # wall time of this run
+    cell_seconds: float = 0.0  # sum of the cells' own time (finished cells, all runs)
+    budget: float | None = None
+    budget_exceeded: bool = False
+    interrupted: bool = False
+    executor: str = ""
+    failures: list[dict] = field(default_factory=list)
+    store: str = ""
+
+    @property
+    def complete(self) -> bool:
+        return self.n_failed == 0 and self.n_pending == 0
+
+    @property
+    def ok(self) -> bool:
+        return self.n_failed == 0
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["complete"] = self.complete
+        return d
+
+
+def run_experiment(exp: Experiment, out: str | os.PathLike = "results", quick: bool = False, executor=None,
+                   progress: bool = True, budget: float | None = None,
+                   manifest_every: float = 2.0) -> RunSummary:
+    """Run every unfinished cell of ``exp`` and update its store; return a :class:`RunSummary`.
+
+    ``executor``: a :class:`SerialExecutor` / :class:`DaskExecutor` (default: serial). ``budget``:
+    wall-clock seconds after which no new result is awaited (unfinished cells are cancelled and
+    stay pending). A ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM through the CLI's handler)
+    cancels the cells in flight, writes the manifest and rows of the finished cells and is
+    re-raised.
+    """
+    from tqdm.auto import tqdm
+
+    t0 = time.perf_counter()
+    store = Store(out, exp.name)
+    os.makedirs(store.cells_dir, exist_ok=True)
+    store.clean_tmp()
+    executor = executor or SerialExecutor()
+    cells = exp.cells(quick)
+    keyed = []
+    seen = set()
+    for params in cells:
+        k = cell_key(exp.name, params, quick)
+        if k in seen:
+            continue  # a grid with repeated values: one cell
+        seen.add(k)
+        keyed.append((k, params))
+    done: dict[str, dict] = {}
+    for k, _ in keyed:
+        rec = store.load_cell(k)
+        if rec is not None:
+            done[k] = rec
+    failed: dict[str, dict] = {}
+    todo = [(k, p) for k, p in keyed if k not in done]
+    summ = RunSummary(experiment=exp.name, quick=quick, n_cells=len(keyed), n_cached=len(done), budget=budget,
+                      executor=getattr(executor, "kind", "serial"), store=store.root)
+    started = _now()
+    vers = versions()
+    commit = git_commit()
+
+    def write_manifest(final: bool) -> None:
+        entries = []
+        for k, p in keyed:
+            e = {"key": k, "params": canonical_params(p)}
+            if k in done:
+                e.update(status="done", seconds=done[k].get("seconds"), finished_at=done[k].get("finished_at"))
+            elif k in failed:
+                e.update(status="failed", error=failed[k]["error"], traceback=failed[k]["traceback"])
+            else:
+                e.update(status="pending")
+            entries.append(e)
+        counts = {s: sum(e["status"] == s for e in entries) for s in ("done", "failed", "pending")}
+        atomic_write_json(store.manifest_path, {
+            "store_version": STORE_VERSION, "experiment": exp.name, "description": exp.description,
+            "quick": bool(quick), "executor": summ.executor, "started_at": started, "updated_at": _now(),
+            "final": final, "budget": budget, "budget_exceeded": summ.budget_exceeded,
+            "interrupted": summ.interrupted, "counts": counts, "versions": vers, "git_commit": commit,
+            "cells": entries})
+
+    write_manifest(False)
+    bar = tqdm(total=len(keyed), initial=len(done), desc=exp.name, unit="cell", disable=not progress,
+               file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+    last = time.monotonic()
+    try:
+        if todo:
+            deadline = None if budget is None else time.monotonic() + budget - (time.perf_counter() - t0)
+            it = executor.submit_all(exp.cell, todo, deadline=deadline)
+            params_of = dict(todo)
+            for k, res in it:
+                if k is None:  # the budget is spent: the unfinished cells stay pending
+                    summ.budget_exceeded = True
+                    executor.cancel()
+                    break
+                if res.get("ok"):
+                    rec = {"store_version": STORE_VERSION, "experiment": exp.name, "key": k, "quick": bool(quick),
+                           "params": canonical_params(params_of[k]), "rows": res["rows"],
+                           "seconds": res["seconds"], "finished_at": _now(), "host": res.get("host"),
+                           "pid": res.get("pid")}
+                    store.write_cell(rec)
+                    done[k] = rec
+                    failed.pop(k, None)
+                    summ.n_run += 1
+                else:
+                    rec = {"experiment": exp.name, "key": k, "quick": bool(quick),
+                           "params": canonical_params(params_of[k]), "error": res.get("error", ""),
+                           "traceback": res.get("traceback", ""), "seconds": res.get("seconds"),
+                           "failed_at": _now()}
+                    store.write_failure(rec)
+                    failed[k] = rec
+                bar.update(1)
+                if time.monotonic() - last > manifest_every:
+                    write_manifest(False)
+                    last = time.monotonic()
+    except KeyboardInterrupt:
+        summ.interrupted = True
+        executor.cancel()
+        raise
+    finally:
+        bar.close()
+        summ.n_failed = len(failed)
+        summ.n_pending = len(keyed) - len(done) - len(failed)
+        summ.failures = [{"key": k, "params": f["params"], "error": f["error"], "traceback": f["traceback"]}
+                         for k, f in failed.items()]
+        summ.cell_seconds = float(sum(d.get("seconds") or 0.0 for d in done.values()))
+        summ.n_rows = store.write_rows([(p, done.get(k)) for k, p in keyed])
+        summ.seconds = time.perf_counter() - t0
+        write_manifest(True)
+    return summ
+
+
+# ------------------------------------------------------------------------------ discovery
+def discover(include_demo: bool = False) -> tuple[dict[str, str], dict[str, str]]:
+    """Experiment modules of ``experiments/``: ``({module_name: dotted_module}, {module: import error})``.
+
+    Every module except the runner's own (api, runner, report, main, bench, bench_*, demo unless
+    ``include_demo``) and private ones is a candidate; modules without ``EXPERIMENT`` are skipped.
+    """
+    import experiments as pkg
+
+    found: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        n = info.name
+        if n.startswith("_") or n.startswith("bench_") or info.ispkg or (n in _NOT_EXPERIMENTS
+                                                                            and not (include_demo and n == "demo")):
+            continue
+        dotted = f"{pkg.__name__}.{n}"
+        try:
+            mod = importlib.import_module(dotted)
+        except Exception as exc:
+            errors[n] = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
+            continue
+        if isinstance(getattr(mod, "EXPERIMENT", None), Experiment):
+            found[n] = dotted
+        elif getattr(mod, "EXPERIMENT", None) is not None:
+            errors[n] = f"TypeError: {dotted}.EXPERIMENT is a {type(mod.EXPERIMENT).__name__}, not an Experiment"
+    return found, errors
+
+
+def load_experiment(name: str) -> Experiment:
+    """The experiment called ``name``: ``module:ATTR``, a module of ``experiments/`` or an ``EXPERIMENT.name``."""
+    from online_algs.exceptions import InvalidInputError
+
+    if ":" in name:
+        mod_name, attr = name.split(":", 1)
+        if "." not in mod_name:
+            mod_name = f"experiments.{mod_name}"
+        exp = getattr(importlib.import_module(mod_name), attr, None)
+        if not isinstance(exp, Experiment):
+            raise InvalidInputError(f"The experiment {name!r} is not an Experiment in {mod_name}; "
+                                    f"got {type(exp).__name__}.")
+        return exp
+    dotted = name if name.startswith("experiments.") else f"experiments.{name}"
+    if importlib.util.find_spec(dotted) is not None:
+        exp = getattr(importlib.import_module(dotted), "EXPERIMENT", None)
+        if isinstance(exp, Experiment):
+            return exp
+    found, _ = discover(include_demo=True)
+    for dotted in found.values():
+        exp = importlib.import_module(dotted).EXPERIMENT
+        if exp.name == name:
+            return exp
+    raise InvalidInputError(f"The experiment name must be a module of experiments/ with an EXPERIMENT, an "
+                            f"experiment's name or module:ATTR; got {name!r}. Known: "
+                            f"{', '.join(sorted(found)) or '(none)'} (python -m experiments.runner --list).")
+
+
+# ------------------------------------------------------------------------------ CLI
+def _sigterm_to_interrupt(signum, frame):  # SIGTERM: stop like Ctrl-C (finished cells are kept)
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def add_executor_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--serial", action="store_true", help="run the cells one by one in this process")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="an existing dask scheduler, e.g. tcp://127.0.0.1:8786 (only this address is contacted)")
+    g.add_argument("--workers", type=int, default=2, metavar="N",
+                   help="workers (processes, 1 thread each) of the local dask cluster (default 2)")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m experiments.runner",
+                                description="Run experiments (declared grids) into a resumable results store.")
+    p.add_argument("names", nargs="*", metavar="NAME", help="experiment module, experiment name or module:ATTR")
+    p.add_argument("--quick", action="store_true", help="use the quick grids")
+    p.add_argument("--out", default="results", help="results directory (default results/)")
+    p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                   help="wall-clock budget per experiment; unfinished cells stay pending (rerun to resume)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--list", action="store_true", help="list the discovered experiments and exit")
+    add_executor_args(p)
+    args = p.parse_args(argv)
+    if args.list:
+        found, errors = discover(include_demo=True)
+        for n, dotted in found.items():
+            exp = importlib.import_module(dotted).EXPERIMENT
+            print(f"{n:24s} {exp.name:24s} {len(exp.cells(False)):5d} cells ({len(exp.cells(True))} quick)  "
+                  f"{exp.description.splitlines()[0] if exp.description else ''}")
+        for n, e in errors.items():
+            print(f"{n:24s} IMPORT ERROR: {e.splitlines()[0]}")
+        return 1 if errors else 0
+    if not args.names:
+        p.error("give at least one experiment NAME (or --list)")
+    exps = [load_experiment(n) for n in args.names]
+    old = signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
+    rc = 0
+    try:
+        with make_executor(serial=args.serial, scheduler=args.scheduler, workers=args.workers) as ex:
+            for exp in exps:
+                s = run_experiment(exp, out=args.out, quick=args.quick, executor=ex, progress=not args.no_progress,
+                                   budget=args.budget)
+                state = "complete" if s.complete else ("FAILED" if s.n_failed else "incomplete")
+                print(f"{exp.name}: {state}: {s.n_cells} cells ({s.n_cached} already done, {s.n_run} run, "
+                      f"{s.n_failed} failed, {s.n_pending} pending), {s.n_rows} rows in {s.seconds:.1f}s "
+                      f"-> {os.path.join(s.store, 'rows.csv')}")
+                for f in s.failures:
+                    print(f"  FAILED cell {f['key']} {f['params']}: {f['error']}")
+                if not s.ok:
+                    rc = 1
+                elif not s.complete and rc == 0:
+                    rc = 3
+    except KeyboardInterrupt:
+        print("interrupted: finished cells are stored; rerun the same command to resume", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
