@@ -1,0 +1,91 @@
+"""Which lens fits a data set and a trace: stochastic caching, metrical task systems, or regret.
+
+The rules read measured numbers and say which they used; they are heuristics grounded in what
+each analysis assumes, not theorems:
+
+* a **stochastic** (independent-reference) analysis assumes stationary popularity: the drift
+  between windows is close to that of the same trace shuffled (same popularity, no time
+  structure). Then the best static cache (top-C counts) is near optimal and LFU-like or
+  no-regret learners converge to it;
+* a **regret** view needs no stationarity but compares to the best *static* cache: it fits
+  non-stationary traces whose popularity still has persistent structure (a Zipf exponent
+  well above 0) over a large catalog, and, for vectors, a near-continuous space of low
+  intrinsic dimension where similarity caching serves approximate hits;
+* a **competitive (MTS / paging)** view compares to the best *dynamic* schedule: it fits
+  traces dominated by locality bursts (short reuse distances relative to the catalog, high
+  drift), where the offline optimum moves and a static comparator is weak.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .traces import popularity_drift, trace_summary
+
+__all__ = ["recommend_lens", "characterise_trace", "characterise_vectors"]
+
+
+def characterise_trace(trace, seed: int = 0) -> dict:
+    """:func:`trace_summary` plus the drift of the shuffled trace (the stationary null) and their ratio."""
+    t = np.asarray(trace)
+    s = trace_summary(t)
+    rng = np.random.default_rng(seed)
+    s["drift_shuffled"] = float(np.mean(popularity_drift(rng.permutation(t))))
+    s["drift_ratio"] = s["drift_mean"] / max(s["drift_shuffled"], 1e-12)
+    s["reuse_median_over_catalog"] = s["reuse_median"] / max(s["distinct"], 1)
+    return s
+
+
+def characterise_vectors(X, *, max_points: int = 3000, seed: int = 0) -> dict:
+    """Intrinsic dimension (Levina–Bickel and TwoNN with CIs) and doubling dimension of vectors."""
+    from .doubling import doubling_dimension
+    from .intrinsic import levina_bickel, twonn
+
+    X = np.asarray(X, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    if len(X) > max_points:
+        X = X[rng.choice(len(X), max_points, replace=False)]
+    lb = levina_bickel(X, k=10, n_boot=100, seed=seed)
+    tn = twonn(X, n_boot=100, seed=seed)
+    sub = X[rng.choice(len(X), min(len(X), 600), replace=False)]
+    dd = doubling_dimension(sub, n_centers=30, seed=seed)
+    return {"points": len(X), "ambient_dim": X.shape[1], "id_levina_bickel": lb.estimate, "id_lb_ci": lb.ci,
+            "id_twonn": tn.estimate, "id_twonn_ci": tn.ci, "doubling_dim": dd["median_dimension"],
+            "duplicates_removed": lb.n_duplicates_removed}
+
+
+def recommend_lens(trace_stats: dict | None = None, vector_stats: dict | None = None) -> dict:
+    """Recommend a lens from :func:`characterise_trace` and/or :func:`characterise_vectors` output.
+
+    Returns ``{"lens": "stochastic" | "regret" | "competitive", "similarity": bool | None,
+    "reasons": [...]}``.
+    """
+    reasons: list[str] = []
+    lens = None
+    if trace_stats is not None:
+        dr = trace_stats["drift_ratio"]
+        alpha = trace_stats["zipf_alpha"]
+        reuse = trace_stats["reuse_median_over_catalog"]
+        if dr < 1.5:
+            lens = "stochastic"
+            reasons.append(f"popularity drift {trace_stats['drift_mean']:.3f} is within 1.5x of the shuffled "
+                           f"trace's {trace_stats['drift_shuffled']:.3f} (ratio {dr:.2f}): stationary")
+        elif reuse < 0.02 and dr >= 3.0:
+            lens = "competitive"
+            reasons.append(f"median reuse distance is {100 * reuse:.2f}% of the catalog and drift is {dr:.1f}x the "
+                           f"shuffled trace's: locality bursts, the dynamic optimum moves")
+        else:
+            lens = "regret"
+            reasons.append(f"drift {dr:.1f}x the shuffled trace's (non-stationary) with Zipf exponent {alpha:.2f}: "
+                           f"compare to the best static cache without stationarity assumptions")
+    sim = None
+    if vector_stats is not None:
+        idim = float(np.nanmean([vector_stats["id_levina_bickel"], vector_stats["id_twonn"]]))
+        sim = idim <= 20
+        reasons.append(f"intrinsic dimension {idim:.1f} (ambient {vector_stats['ambient_dim']}): "
+                       + ("low enough that near neighbours are close; similarity caching serves approximate hits"
+                          if sim else "high: approximate hits are far, exact caching is the safer lens"))
+        if lens is None:
+            lens = "regret"
+            reasons.append("vectors only: a near-continuous instance space calls for the regret view")
+    return {"lens": lens, "similarity": sim, "reasons": reasons}
