@@ -46,7 +46,8 @@ def cell(dataset: str, seed: int) -> list[dict]:
         row = {"dataset": dataset, "kind": "vectors", "points": v["points"], "ambient_dim": v["ambient_dim"],
                "id_levina_bickel": v["id_levina_bickel"], "id_lb_lo": v["id_lb_ci"][0], "id_lb_hi": v["id_lb_ci"][1],
                "id_twonn": v["id_twonn"], "id_twonn_lo": v["id_twonn_ci"][0], "id_twonn_hi": v["id_twonn_ci"][1],
-               "doubling_dim": v["doubling_dim"]}
+               "doubling_dim": v["doubling_dim"], "frt_mean_stretch": v["frt_mean_stretch"],
+               "frt_worst_stretch": v["frt_worst_stretch"]}
     row["lens"] = rec["lens"]
     row["similarity"] = "" if rec["similarity"] is None else str(rec["similarity"])
     row["reasons"] = " | ".join(rec["reasons"])
@@ -111,7 +112,8 @@ def summary(df) -> str:
                     f"median reuse={r['reuse_median']:.0f}")
         else:
             nums = (f"n={int(r['points'])}, ambient={int(r['ambient_dim'])}, ID LB={r['id_levina_bickel']:.1f}, "
-                    f"TwoNN={r['id_twonn']:.1f}, doubling={r['doubling_dim']:.1f}")
+                    f"TwoNN={r['id_twonn']:.1f}, doubling={r['doubling_dim']:.1f}, "
+                    f"FRT stretch mean={r['frt_mean_stretch']:.1f} / worst={r['frt_worst_stretch']:.0f} (300 points)")
         lines.append(f"| {r['dataset']} | {r['kind']} | {nums} | {r['lens']} | {r['reasons']} |")
     return "\n".join(lines)
 

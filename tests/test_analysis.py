@@ -121,3 +121,11 @@ def test_recommendation_on_real_and_synthetic():
     rec = recommend_lens(web)
     assert rec["lens"] in ("regret", "competitive") and rec["reasons"]
     assert web["drift_ratio"] > 1.5
+
+
+def test_frt_distortion_dominating():
+    from online_algs.analysis import frt_distortion
+
+    r = frt_distortion(uniform_cube(60, 2, 1), n_samples=3)
+    assert r["least_stretch"] >= 1.0 - 1e-12
+    assert r["worst_stretch"] >= r["mean_stretch"] >= 1.0

@@ -79,16 +79,14 @@ def frt_distortion(points=None, *, metric=None, n_samples: int = 5, seed: int | 
     if metric is None:
         metric = _metrics.euclidean(points)
     rng = np.random.default_rng(seed)
-    n = metric.n
-    iu = np.triu_indices(n, 1)
     means, worst, least = [], [], []
     for _ in range(n_samples):
         tree, leaf_of = _hst.frt_embedding(metric, seed=int(rng.integers(2**31 - 1)))
-        dT = tree.metric().d[np.ix_(leaf_of, leaf_of)]
-        s = dT[iu] / metric.d[iu]
-        means.append(float(s.mean()))
-        worst.append(float(s.max()))
-        least.append(float(s.min()))
+        dist = _hst.distortion(metric, tree, leaf_of)
+        means.append(dist.mean)
+        worst.append(dist.max)
+        least.append(dist.min)
+    n = metric.n
     H = float(np.sum(1.0 / np.arange(1, n + 1)))
     return {"mean_stretch": float(np.mean(means)), "worst_stretch": float(np.max(worst)),
             "least_stretch": float(np.min(least)), "H_n": H}

@@ -49,8 +49,12 @@ def characterise_vectors(X, *, max_points: int = 3000, seed: int = 0) -> dict:
     tn = twonn(X, n_boot=100, seed=seed)
     sub = X[rng.choice(len(X), min(len(X), 600), replace=False)]
     dd = doubling_dimension(sub, n_centers=30, seed=seed)
+    from .doubling import frt_distortion
+
+    frt = frt_distortion(np.unique(sub[:300], axis=0), n_samples=3, seed=seed)
     return {"points": len(X), "ambient_dim": X.shape[1], "id_levina_bickel": lb.estimate, "id_lb_ci": lb.ci,
             "id_twonn": tn.estimate, "id_twonn_ci": tn.ci, "doubling_dim": dd["median_dimension"],
+            "frt_mean_stretch": frt["mean_stretch"], "frt_worst_stretch": frt["worst_stretch"], "H_300": frt["H_n"],
             "duplicates_removed": lb.n_duplicates_removed}
 
 
