@@ -1,0 +1,297 @@
+"""Numba kernels of the fractional k-server / weighted paging family (private).
+
+Kernels take arrays and scalars, never validate, and never allocate per request beyond
+small work buffers. Their slow, obviously correct twins are the ``serve`` loops of the
+classes in :mod:`online_algs.kserver.fractional` (``run(..., fast=False)``) and the plain
+numpy functions of ``tests/naive_kserver_fractional.py``.
+
+Shared notation: ``x[q]`` is the *anti-server* (missing) mass of point ``q`` (1 - server
+mass), ``sum(x) == n - k``; ``c`` holds the per-point rates of the projection for the current
+request; ``delta`` is the entropy shift (1/k by default).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._config import njit
+
+_BISECT_ITERS = 200
+
+
+@njit
+def _grow(xq, cq, delta, y):
+    """x_q(y) = min(1, (x_q + delta) e^{y / c_q} - delta) for y >= 0."""
+    v = (xq + delta) * math.exp(y / cq) - delta
+    if v > 1.0:
+        return 1.0
+    if v < xq:  # y >= 0 never shrinks; guards the last ulp
+        return xq
+    return v
+
+
+@njit
+def bbn_project(x, r, c, delta, target, xold):
+    """One request of the primal-dual / Bregman-projection step, in place.
+
+    Sets ``x[r] = 0`` and raises the dual ``y`` until ``sum_{q != r} x_q(y) == target`` with
+    ``x_q(y) = min(1, (x_q + delta) exp(y / c_q) - delta)`` (bisection on ``y`` to the last
+    ulp, then the float excess is taken off the entry that grew most). ``xold`` receives the
+    old ``x``. Returns the old ``x[r]`` (the fetched mass).
+    """
+    n = x.shape[0]
+    for q in range(n):
+        xold[q] = x[q]
+    a = x[r]
+    x[r] = 0.0
+    s0 = 0.0
+    for q in range(n):
+        if q != r:
+            s0 += x[q]
+    if s0 >= target:
+        return a
+    # upper bracket: every entry at 1
+    hi = 0.0
+    for q in range(n):
+        if q != r and x[q] < 1.0:
+            yq = c[q] * math.log((1.0 + delta) / (x[q] + delta))
+            if yq > hi:
+                hi = yq
+    hi = hi * (1.0 + 1e-12) + 1e-300
+    lo = 0.0
+    for _ in range(_BISECT_ITERS):
+        mid = 0.5 * (lo + hi)
+        if mid <= lo or mid >= hi:
+            break
+        s = 0.0
+        for q in range(n):
+            if q != r:
+                s += _grow(xold[q], c[q], delta, mid)
+        if s < target:
+            lo = mid
+        else:
+            hi = mid
+    s = 0.0
+    for q in range(n):
+        if q != r:
+            x[q] = _grow(xold[q], c[q], delta, hi)
+            s += x[q]
+    excess = s - target
+    if excess > 0.0:
+        # take the float excess off the entries that grew most (one entry in practice)
+        while excess > 0.0:
+            best = -1
+            bg = 0.0
+            for q in range(n):
+                if q != r:
+                    g = x[q] - xold[q]
+                    if g > bg:
+                        bg = g
+                        best = q
+            if best < 0:
+                break
+            take = excess if excess < bg else bg
+            x[best] -= take
+            excess -= take
+    return a
+
+
+@njit
+def node_deltas(dleaf, leaves, parent, order, buf):
+    """Subtree sums of a per-point vector: ``buf[v] = sum of dleaf over points below v``."""
+    for v in range(buf.shape[0]):
+        buf[v] = 0.0
+    for i in range(dleaf.shape[0]):
+        buf[leaves[i]] = dleaf[i]
+    for j in range(order.shape[0] - 1, 0, -1):
+        v = order[j]
+        buf[parent[v]] += buf[v]
+
+
+@njit
+def tree_cost(dleaf, leaves, parent, order, length, buf):
+    """Earth-mover cost on the tree of a per-point mass change: sum_v length[v] |dZ_v|."""
+    node_deltas(dleaf, leaves, parent, order, buf)
+    tot = 0.0
+    for v in range(buf.shape[0]):
+        tot += length[v] * abs(buf[v])
+    return tot
+
+
+@njit
+def systematic_select(x, perm, U, r, sel):
+    """Systematic (Madow) sampling of the server masses ``1 - x`` in the order ``perm``.
+
+    ``sel[q] = 1`` iff some integer ``m`` has ``U + m`` in ``[C_{j-1}, C_j)`` where ``C`` are the
+    cumulative masses along ``perm`` and ``q = perm[j]``. Every contiguous block of ``perm``
+    receives floor or ceil of its mass; each point is selected with probability ``1 - x[q]``
+    when ``U ~ Unif[0, 1)``. A float repair (never expected) forces ``r`` in and the size to
+    ``k = round(n - sum(x))``; returns 1 if a repair was needed, else 0.
+    """
+    n = x.shape[0]
+    cum = 0.0
+    prev = math.ceil(0.0 - U)
+    cnt = 0
+    for j in range(n):
+        q = perm[j]
+        cum += 1.0 - x[q]
+        cur = math.ceil(cum - U)
+        m = cur - prev
+        prev = cur
+        if m >= 1:
+            sel[q] = 1
+            cnt += 1
+        else:
+            sel[q] = 0
+    tot = 0.0
+    for q in range(n):
+        tot += x[q]
+    k = int(round(n - tot))
+    repaired = 0
+    if r >= 0 and sel[r] == 0:
+        sel[r] = 1
+        cnt += 1
+        repaired = 1
+    while cnt > k:
+        best = -1
+        bz = 2.0
+        for q in range(n):
+            if sel[q] == 1 and q != r and (1.0 - x[q]) < bz:
+                bz = 1.0 - x[q]
+                best = q
+        sel[best] = 0
+        cnt -= 1
+        repaired = 1
+    while cnt < k:
+        best = -1
+        bz = -1.0
+        for q in range(n):
+            if sel[q] == 0 and (1.0 - x[q]) > bz:
+                bz = 1.0 - x[q]
+                best = q
+        sel[best] = 1
+        cnt += 1
+        repaired = 1
+    return repaired
+
+
+@njit
+def run_fractional(x0, reqs, C, per_request, delta, target, tree, leaves, parent, order, length,
+                   thin, rec_states):
+    """Batch fractional run. ``C`` rows are the projection rates (row ``r`` per request when
+    ``per_request``, else row 0). Cost per step: with ``tree`` the earth-mover cost of the
+    server-mass change on the tree; else the eviction cost ``sum_q c_q (x_q' - x_q)^+``.
+    Returns (cost, fetch, star, states, x). ``star[t] = sum_q c_q |dx_q| / 2``.
+    """
+    n = x0.shape[0]
+    T = reqs.shape[0]
+    x = x0.copy()
+    xold = np.empty(n)
+    dl = np.empty(n)
+    buf = np.empty(parent.shape[0])
+    cost = np.empty(T)
+    fetch = np.empty(T)
+    star = np.empty(T)
+    n_st = 0
+    if rec_states:
+        n_st = 1 + (T // thin) + (1 if (T % thin) != 0 else 0)
+    width = parent.shape[0] if tree else n
+    states = np.empty((n_st, width))
+    si = 0
+    if rec_states:
+        if tree:
+            for q in range(n):
+                dl[q] = 1.0 - x[q]
+            node_deltas(dl, leaves, parent, order, buf)
+            states[0, :] = buf
+        else:
+            states[0, :] = x
+        si = 1
+    for t in range(T):
+        r = reqs[t]
+        row = r if per_request else 0
+        c = C[row]
+        a = bbn_project(x, r, c, delta, target, xold)
+        ev = 0.0
+        st = 0.0
+        for q in range(n):
+            d = x[q] - xold[q]
+            dl[q] = -d
+            if q != r and d > 0.0:
+                ev += c[q] * d
+            st += c[q] * abs(d)
+        if tree:
+            cost[t] = tree_cost(dl, leaves, parent, order, length, buf)
+        else:
+            cost[t] = ev
+        fetch[t] = c[r] * a
+        star[t] = 0.5 * st
+        if rec_states and ((t + 1) % thin == 0 or t == T - 1):
+            if tree:
+                for q in range(n):
+                    dl[q] = 1.0 - x[q]
+                node_deltas(dl, leaves, parent, order, buf)
+                states[si, :] = buf
+            else:
+                states[si, :] = x
+            si += 1
+    return cost, fetch, star, states, x
+
+
+@njit
+def run_rounded(x0, reqs, C, per_request, delta, target, tree, leaves, parent, order, length,
+                perm, U, costs):
+    """Batch rounded run: the fractional step, then systematic sampling with the fixed offset
+    ``U`` along ``perm``. Cost per step: tree earth-mover cost of the configuration change
+    (``tree``) or the eviction cost ``sum of costs[q]`` over evicted pages. Returns
+    (cost, fetch, frac_cost, configs (T+1, n) uint8, hits, repairs)."""
+    n = x0.shape[0]
+    T = reqs.shape[0]
+    x = x0.copy()
+    xold = np.empty(n)
+    dl = np.empty(n)
+    buf = np.empty(parent.shape[0])
+    cost = np.empty(T)
+    fetch = np.empty(T)
+    fcost = np.empty(T)
+    cfg = np.zeros((T + 1, n), dtype=np.uint8)
+    sel = np.zeros(n, dtype=np.uint8)
+    repairs = systematic_select(x, perm, U, -1, sel)
+    cfg[0, :] = sel
+    hits = 0
+    for t in range(T):
+        r = reqs[t]
+        if cfg[t, r] == 1:
+            hits += 1
+        row = r if per_request else 0
+        c = C[row]
+        bbn_project(x, r, c, delta, target, xold)
+        if tree:
+            for q in range(n):
+                dl[q] = xold[q] - x[q]
+            fcost[t] = tree_cost(dl, leaves, parent, order, length, buf)
+        else:
+            ev = 0.0
+            for q in range(n):
+                d = x[q] - xold[q]
+                if q != r and d > 0.0:
+                    ev += costs[q] * d
+            fcost[t] = ev
+        repairs += systematic_select(x, perm, U, r, sel)
+        ev = 0.0
+        fe = 0.0
+        for q in range(n):
+            dl[q] = float(sel[q]) - float(cfg[t, q])
+            if dl[q] < 0.0:
+                ev += costs[q]
+            elif dl[q] > 0.0:
+                fe += costs[q]
+        if tree:
+            cost[t] = tree_cost(dl, leaves, parent, order, length, buf)
+        else:
+            cost[t] = ev
+        fetch[t] = fe
+        cfg[t + 1, :] = sel
+    return cost, fetch, fcost, cfg, hits, repairs
