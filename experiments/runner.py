@@ -133,7 +133,7 @@ def read_json(path: str | os.PathLike) -> Any | None:
 
 # ------------------------------------------------------------------------------ keys and values
 def _plain(value: Any, what: str) -> Any:
-    """``value`` as a plain JSON scalar (numpy scalars are unwrapped), else ``TypeError``."""
+    """``value`` as a plain JSON scalar (numpy scalars are unwrapped), else ``InvalidInputError``."""
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, numbers.Integral):
@@ -143,8 +143,10 @@ def _plain(value: Any, what: str) -> Any:
     item = getattr(value, "item", None)  # numpy scalars (np.bool_, np.str_, ...)
     if callable(item) and getattr(value, "shape", None) == ():
         return _plain(item(), what)
-    raise TypeError(f"{what} must be a plain int, float, str, bool or None; got {value!r} of type "
-                    f"{type(value).__name__}. Convert it (e.g. float(x), str(x)) before returning it.")
+    from online_algs.exceptions import InvalidInputError
+
+    raise InvalidInputError(f"{what} must be a plain int, float, str, bool or None. Got {value!r} of type "
+                            f"{type(value).__name__} instead. Convert it (e.g. float(x), str(x)) first.")
 
 
 def canonical_params(params: dict) -> dict:
@@ -169,15 +171,19 @@ def cell_key(experiment: str, params: dict, quick: bool) -> str:
 
 
 def _normalize_rows(rows: Any) -> list[dict]:
+    from online_algs.exceptions import InvalidInputError
+
     if isinstance(rows, dict):
-        raise TypeError("the cell function returned a dict; it must return a list of dicts (tidy rows): "
-                        "wrap it as [row].")
+        raise InvalidInputError("The value returned by the cell function must be a list of dicts (tidy rows). "
+                                "Got a dict instead; return [row].")
     if rows is None or isinstance(rows, (str, bytes)) or not isinstance(rows, Iterable):
-        raise TypeError(f"the cell function must return a list of dicts (tidy rows); got {type(rows).__name__}.")
+        raise InvalidInputError(f"The value returned by the cell function must be a list of dicts (tidy rows). "
+                                f"Got {type(rows).__name__} instead.")
     out = []
     for i, r in enumerate(rows):
         if not isinstance(r, dict):
-            raise TypeError(f"row {i} returned by the cell function is a {type(r).__name__}, not a dict.")
+            raise InvalidInputError(f"Row {i} returned by the cell function must be a dict. Got "
+                                    f"{type(r).__name__} instead; return a list of dicts.")
         out.append({str(k): _plain(v, f"column {k!r} of row {i}") for k, v in r.items()})
     return out
 
@@ -194,8 +200,10 @@ def execute_cell(cell: Callable[..., Any], params: dict) -> dict:
         for i, r in enumerate(rows):
             for k, v in params.items():
                 if k in r and r[k] != canonical_params({k: v})[k]:
-                    raise ValueError(f"row {i} has a column {k!r} = {r[k]!r} that contradicts the grid "
-                                     f"parameter {k!r} = {v!r}; rename the column.")
+                    from online_algs.exceptions import InvalidInputError
+
+                    raise InvalidInputError(f"Column {k!r} of row {i} must equal the grid parameter {k!r} = {v!r} "
+                                            f"it shadows. Got {r[k]!r} instead; rename the column.")
         return {"ok": True, "rows": rows, "seconds": time.perf_counter() - t0, "host": socket.gethostname(),
                 "pid": os.getpid()}
     except Exception as exc:
@@ -373,7 +381,7 @@ class DaskExecutor:
         if address is None:
             self.kind = "local"
             self.cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                                        host="127.0.0.1", dashboard_address=None,
+                                        host="127.0.0.1", dashboard_address="127.0.0.1:0",
                                         silence_logs=logging.ERROR if quiet else logging.WARNING)
             self.client = Client(self.cluster)
         else:
