@@ -1,0 +1,294 @@
+r"""AÇAI (Si Salem, Neglia, Carra, ITC 2021 / IEEE/ACM ToN): online mirror ascent on the gain of a
+k-NN datastore, rounded to an integral cache; and a generic adapter that drives any no-regret
+caching learner through the same gain.
+
+The gain of a fractional cache ``y`` on request ``r`` is ``G(r, y) = C(r, 0) - C(r, y)``, a
+non-negative weighted sum of ``min(k, partial sums of y)`` terms (derivation:
+``docs/theory/acai_gain.md``), concave, with supergradients of sup-norm at most ``c_f`` that
+vanish outside the ``K_r`` candidates ``{o : c_d(r, o) < d_(k) + c_f}``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._validation import check_choice, check_float, check_int, check_seed
+from ..exceptions import InvalidInputError
+from .costs import candidate_mask, gain_and_supergradient
+from .policies import _COMMON_DOC, _contract_instance, _SimilarityPolicy
+
+__all__ = ["ACAI", "GainLearnerPolicy", "acai_regret_bound", "acai_default_eta"]
+
+E_MINUS_2 = math.e - 2.0
+
+
+def acai_default_eta(n: int, capacity: int, k: int, fetch_cost: float, horizon: int) -> float:
+    r"""The step size minimising the bound of :func:`acai_regret_bound`:
+    ``eta = sqrt(h log(N/h) / ((e-2) c_f^2 min(h, k) T))``, capped at ``1 / c_f``."""
+    if capacity >= n or fetch_cost == 0:
+        return 1.0
+    L = fetch_cost
+    eta = math.sqrt(capacity * math.log(n / capacity) / (E_MINUS_2 * L * L * min(capacity, k) * horizon))
+    return min(eta, 1.0 / L)
+
+
+def acai_regret_bound(n: int, capacity: int, k: int, fetch_cost: float, horizon: int, eta: float) -> float:
+    r"""Regret bound of the fractional OMD iterates of AÇAI against every static integral cache.
+
+    .. math:: R_T \le \frac{h \log(N/h)}{\eta} + \eta\,(e-2)\,c_f^2 \min(h, k)\, T
+              \qquad (\eta c_f \le 1)
+
+    (``docs/theory/acai_gain.md``). With DepRound the integral caches have
+    ``(1 - 1/e)``-regret at most ``(1 - 1/e) R_T`` in expectation.
+    """
+    if eta * fetch_cost > 1 + 1e-12:
+        raise InvalidInputError(f"acai_regret_bound holds for eta * fetch_cost <= 1. Got eta={eta}, "
+                                f"fetch_cost={fetch_cost}; lower eta.")
+    if capacity >= n:
+        return 0.0
+    return capacity * math.log(n / capacity) / eta + eta * E_MINUS_2 * fetch_cost ** 2 * min(capacity, k) * horizon
+
+
+class _FractionalPolicy(_SimilarityPolicy):
+    """Shared by ACAI and GainLearnerPolicy: candidates, supergradient, rounding, cache moves."""
+
+    _abstract = True
+    randomized = True
+
+    def _reset_fractional(self):
+        self._reset_common()
+        owner = self.name
+        check_choice("rounding", self.rounding, ("depround", "coupled"), owner=owner)
+        self.round_every_ = check_int("round_every", self.round_every, low=1, owner=owner)
+        if self.n_candidates is not None:
+            self.n_candidates_ = check_int("n_candidates", self.n_candidates, low=self._ds.k,
+                                           high=self._ds.n, owner=owner)
+        else:
+            self.n_candidates_ = None
+        self._rng = np.random.default_rng(check_seed(self.seed, owner))
+        from ..caching.rounding import CoupledRounding, depround
+
+        self._depround = depround
+        self._coupled = CoupledRounding(seed=int(self._rng.integers(0, 2**31 - 1)))
+        self._t = 0
+        self._truncated = 0
+        self._frac_gain = 0.0
+        self._n_cand = 0
+
+    def _n_remote(self) -> int:
+        return self._ds.k if self.n_candidates_ is None else self.n_candidates_
+
+    def _candidates(self, q, E):
+        """Candidate ids and exact distances (all objects with dist < d_(k) + c_f)."""
+        ds = self._ds
+        if self.n_candidates_ is None:
+            d_all = ds.distances(q)
+            mask = candidate_mask(d_all, ds.k, ds.fetch_cost)
+            ids = np.flatnonzero(mask)
+            return ids, d_all[ids]
+        ids = E[E >= 0]
+        d = ds.distances(q, ids)
+        mask = candidate_mask(d, ds.k, ds.fetch_cost)
+        if mask.all() and len(ids) < ds.n:
+            self._truncated += 1
+        return ids[mask], d[mask]
+
+    def _round(self, y):
+        if self.capacity_ >= self._ds.n:
+            return np.arange(self._ds.n, dtype=np.int64)
+        if self.rounding == "depround":
+            return self._depround(y, self._rng)
+        return self._coupled(y)
+
+    def _move_to(self, ids) -> float:
+        new_set = set(int(i) for i in ids)
+        ev = [o for o in self._order if o not in new_set]
+        self._evict_ids(ev)
+        add = [o for o in ids if int(o) not in self._order]
+        return self._insert(add)
+
+    def _fractional_step(self, q, E):
+        """Serve with the integral cache, then learn and re-round. Returns (service, movement)."""
+        movement = 0.0
+        if self._t == 0:  # the first integral cache is fetched before the first request
+            movement += self._move_to(self._round(self._y()))
+        self._t += 1
+        cand, dist, cached = self._view(q, E[:self._ds.k])
+        order, service = self._answer(cand, dist, cached)
+        if cached[order].all():
+            self._hits += 1
+        ids, d = self._candidates(q, E)
+        self._n_cand += len(ids)
+        G, g = gain_and_supergradient(d, self._y()[ids], self._ds.k, self._ds.fetch_cost)
+        self._frac_gain += G
+        self._learn(ids, g)
+        if self._t % self.round_every_ == 0:
+            movement += self._move_to(self._round(self._y()))
+        return service, movement
+
+    def _finalize(self, result):
+        super()._finalize(result)
+        result.info.update(fractional_gain=self._frac_gain, truncated=self._truncated,
+                           mean_candidates=self._n_cand / max(1, self._t))
+
+
+class ACAI(_FractionalPolicy):
+    __doc__ = r"""AÇAI: online mirror ascent with negative entropy on the k-NN gain, DepRound to a cache.
+
+    Problem: choose, before each request, a cache of ``h`` catalog objects; gain
+    ``G(r, x) = C(r, 0) - C(r, x)`` (module docstring). Update rule (request ``r_t``):
+
+    1. serve ``r_t`` with the integral cache ``S_t``;
+    2. ``g`` = supergradient of ``G(r_t, .)`` at the fractional state ``y_t`` (non-zero only on
+       the ``K_r`` candidates ``c_d(r, o) < d_(k) + c_f``, ``0 <= g <= c_f``);
+    3. ``y <- y * exp(eta g)`` on the candidates, then the negative-entropy Bregman projection onto
+       ``{y in [0,1]^N, sum y = h}`` (``min(1, c y)``, :func:`online_algs.caching.projections.
+       project_capped_simplex_kl`);
+    4. every ``round_every`` requests ``S_{t+1}`` = DepRound(``y_{t+1}``)
+       (:func:`online_algs.caching.rounding.depround`), or coupled Madow rounding
+       (``rounding="coupled"``: fewer fetches, no ``1 - 1/e`` claim); movement = ``update_cost``
+       per fetched object. The first cache ``S_1`` = round(``h/N``) is fetched at step 1.
+
+    Complexity: O(N log N) per request (projection, plus O(N) DepRound when rounding), O(N d)
+    for the exact candidate set (``n_candidates=None``) or one remote search of
+    ``n_candidates`` neighbours.
+
+    Guarantee: with ``round_every=1`` and DepRound, the ``(1 - 1/e)``-regret against the best
+    static cache is at most ``(1 - 1/e)`` times :func:`acai_regret_bound`
+    (``O(c_f sqrt(h min(h,k) log(N/h) T))``) in expectation (Theorem ``similarity.acai.regret``;
+    the rounding step is Theorem ``similarity.depround.marginals``; the gain is Theorem
+    ``similarity.gain.exact``).
+    """ + _COMMON_DOC + """    eta : float or None
+        Step size; ``None`` uses :func:`acai_default_eta` with ``horizon``.
+    horizon : int
+        Expected number of requests (only for the default ``eta``).
+    n_candidates : int or None
+        Candidates per request: ``None`` computes the exact candidate set from all N
+        distances; an int takes the remote index's ``n_candidates`` nearest (truncation counted in
+        ``result.info["truncated"]``).
+    round_every : int
+        Re-round every that many requests.
+    rounding : {"depround", "coupled"}
+    seed : int or None
+    """
+
+    def __init__(self, datastore, capacity, eta=None, horizon=1000, n_candidates=None, round_every=1,
+                 rounding="depround", cache_index="exact", seed=None):
+        self.datastore = datastore
+        self.capacity = capacity
+        self.eta = eta
+        self.horizon = horizon
+        self.n_candidates = n_candidates
+        self.round_every = round_every
+        self.rounding = rounding
+        self.cache_index = cache_index
+        self.seed = seed
+
+    def reset(self):
+        self._reset_fractional()
+        ds = self._ds
+        owner = self.name
+        self.horizon_ = check_int("horizon", self.horizon, low=1, owner=owner)
+        if self.eta is None:
+            self.eta_ = acai_default_eta(ds.n, self.capacity_, ds.k, ds.fetch_cost, self.horizon_)
+        else:
+            self.eta_ = check_float("eta", self.eta, low=0.0, low_open=True, owner=owner)
+        from ..caching.projections import project_capped_simplex_kl
+
+        self._project = project_capped_simplex_kl
+        self._yv = np.full(ds.n, self.capacity_ / ds.n)
+
+    def _y(self):
+        return self._yv
+
+    def _learn(self, ids, g):
+        if self.capacity_ >= self._ds.n:
+            return
+        y = self._yv
+        y[ids] *= np.exp(self.eta_ * g)
+        self._yv = self._project(y, self.capacity_)
+
+    def _step(self, q, E):
+        return self._fractional_step(q, E)
+
+    @property
+    def fractional_state(self) -> np.ndarray:
+        """A copy of the fractional cache ``y``."""
+        return np.array(self._yv)
+
+    @classmethod
+    def _contract_cases(cls):
+        ds, q = _contract_instance(7)
+        ds2, q2 = _contract_instance(8, n=8, d=3, T=12, k=2)
+        return [({"datastore": ds, "capacity": 2, "horizon": 14, "seed": 0}, q),
+                ({"datastore": ds2, "capacity": 3, "n_candidates": 5, "rounding": "coupled", "seed": 1}, q2)]
+
+
+class GainLearnerPolicy(_FractionalPolicy):
+    __doc__ = r"""Drive a no-regret caching learner (OGD, OMD, ...) through the k-NN gain.
+
+    Problem: as :class:`ACAI`. Update rule: the learner's fractional cache ``y_t``
+    (``learner.predict()``) is rounded to ``S_t``; after serving ``r_t`` the learner receives the
+    linearised request ``g_t`` = supergradient of ``G(r_t, .)`` at ``y_t`` as a batched request
+    (a length-N non-negative weight vector: ``learner.update(g_t)`` with gain ``g_t . y``). Since
+    ``G(r_t, x*) - G(r_t, y_t) <= g_t . (x* - y_t)``, the learner's linear regret bound on the
+    sequence ``g_t`` bounds the concave regret (Theorem ``similarity.acai.regret``, where it is
+    checked with the library's learners).
+
+    Complexity: the learner's update on an N-vector plus the candidate computation.
+    """ + _COMMON_DOC + """    learner : CommitThenLearn
+        A caching learner over ``N`` items with capacity ``h`` that accepts length-N weight
+        vectors as requests (e.g. :class:`online_algs.caching.OMD`).
+    n_candidates, round_every, rounding, seed : as in :class:`ACAI`.
+    """
+
+    def __init__(self, datastore, capacity, learner, n_candidates=None, round_every=1, rounding="depround",
+                 cache_index="exact", seed=None):
+        self.datastore = datastore
+        self.capacity = capacity
+        self.learner = learner
+        self.n_candidates = n_candidates
+        self.round_every = round_every
+        self.rounding = rounding
+        self.cache_index = cache_index
+        self.seed = seed
+
+    def reset(self):
+        from ..base import CommitThenLearn
+
+        self._reset_fractional()
+        if not isinstance(self.learner, CommitThenLearn):
+            raise InvalidInputError(f"The 'learner' parameter of GainLearnerPolicy must be a no-regret caching "
+                                    f"learner (a CommitThenLearn such as online_algs.caching.OMD). Got "
+                                    f"{type(self.learner).__name__}.")
+        self.learner.reset()
+        y = np.asarray(self.learner.predict(), dtype=float)
+        if y.shape != (self._ds.n,) or abs(y.sum() - self.capacity_) > 1e-6 * max(1, self.capacity_):
+            raise InvalidInputError(f"The learner of GainLearnerPolicy must hold a fractional cache of "
+                                    f"{self._ds.n} items summing to capacity={self.capacity_}. Got shape {y.shape} "
+                                    f"and sum {y.sum():.6g}; build it with the datastore's N and the same capacity.")
+        self._ycache = y
+
+    def _y(self):
+        return self._ycache
+
+    def _learn(self, ids, g):
+        full = np.zeros(self._ds.n)
+        full[ids] = g
+        self.learner.update(full)
+        self._ycache = np.clip(np.asarray(self.learner.predict(), dtype=float), 0.0, 1.0)
+
+    def _step(self, q, E):
+        return self._fractional_step(q, E)
+
+    @classmethod
+    def _contract_cases(cls):
+        try:
+            from ..caching.learners import OMD
+        except ImportError:  # pragma: no cover - until the caching learners land
+            return []
+        ds, q = _contract_instance(9)
+        return [({"datastore": ds, "capacity": 2, "learner": OMD(n_items=ds.n, capacity=2, eta=0.5),
+                  "seed": 2}, q)]

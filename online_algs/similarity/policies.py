@@ -1,0 +1,518 @@
+r"""Similarity-caching policies for the local k-NN datastore (request-then-move).
+
+Every policy runs on a :class:`~online_algs.similarity.Datastore` with a local cache of
+``capacity`` (``h``) catalog objects. A request is a query vector ``r``; the policy
+
+1. serves it with its current cache ``S``: service cost ``C(r, S)`` (``costs`` module: the ``k``
+   cheapest of local copies at distance ``c_d`` and remote copies at ``c_d + c_f``);
+2. then updates its cache: movement cost ``update_cost`` (default ``c_f``) per inserted object.
+
+``state`` is the frozenset of cached ids; the cache starts empty. ``hits`` counts requests
+answered entirely from the cache. The exact answer is computed from the ``k`` nearest catalog
+objects (remote index) and the ``k + 1`` nearest cached objects (local index): every object of
+the answer, and of the answer of ``S`` with one object added or removed, is among them.
+
+Serving before moving is a feasible MTS schedule delayed by one step, so every policy costs at
+least the exact dynamic optimum (Theorem ``similarity.opt.lower``).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import OrderedDict
+
+import numpy as np
+
+from .._validation import check_choice, check_float, check_int, check_seed
+from ..base import RequestThenMove
+from ..exceptions import InvalidInputError
+from ..run import RunResult
+from .index import make_index
+from .problem import Datastore
+
+__all__ = ["SimLRU", "RndLRU", "QLRUDeltaC", "Duel", "ExactLRU", "ExactLFU"]
+
+
+def _contract_instance(seed=0, n=7, d=2, T=14, k=1):
+    """A tiny datastore and queries for the contract suite (exact optimum computable)."""
+    rng = np.random.default_rng(seed)
+    cat = rng.uniform(0, 3, size=(n, d))
+    q = cat[rng.integers(0, n, size=T)] + rng.normal(0, 0.3, size=(T, d))
+    return Datastore(cat, k=k, fetch_cost=1.0), q
+
+
+class _SimilarityPolicy(RequestThenMove):
+    """Shared machinery: validation, the exact answer, cache bookkeeping, the batch path."""
+
+    _abstract = True
+    _record_defaults = {"series": False, "states": False}
+
+    # ---------------------------------------------------------------- lifecycle
+    def _reset_common(self):
+        owner = self.name
+        if not isinstance(self.datastore, Datastore):
+            raise InvalidInputError(f"The 'datastore' parameter of {owner} must be an online_algs.similarity."
+                                    f"Datastore. Got {type(self.datastore).__name__}; build one with "
+                                    f"Datastore(catalog, k=..., fetch_cost=...).")
+        ds = self.datastore
+        self.capacity_ = ds.check_capacity(self.capacity, owner)
+        check_choice("cache_index", self.cache_index, ("exact", "faiss-flat"), owner=owner)
+        self._ds = ds
+        self._index = make_index(self.cache_index, ds.dim, metric=ds.metric)
+        self._order: OrderedDict = OrderedDict()  # cached ids, least recently used first
+        self._hits = 0
+        self._inserted = 0
+        self._evicted = 0
+
+    def _validate_sequence(self, seq):
+        return self._ds.check_queries(seq, self.name)
+
+    # --------------------------------------------------------------- protocol
+    def _n_remote(self) -> int:
+        return self._ds.k
+
+    def serve(self, request):
+        q = self._ds.check_query(request, f"{self.name}.serve")
+        E = self._ds.remote_knn(q[None, :], self._n_remote())[0]
+        return self._step(q, E)
+
+    def _run_batch(self, seq, series, states, thin):
+        """Same loop as ``serve`` with the remote searches batched up front (the remote catalog is static)."""
+        E_all = self._ds.remote_knn(seq, self._n_remote())
+        T = len(seq)
+        svc = np.empty(T) if series else None
+        mov = np.empty(T) if series else None
+        st_list = [self.state] if states else None
+        st_steps = [0] if states else None
+        s_tot = m_tot = 0.0
+        for t in range(T):
+            s, m = self._step(seq[t], E_all[t])
+            s_tot += s
+            m_tot += m
+            if series:
+                svc[t] = s
+                mov[t] = m
+            if states and ((t + 1) % thin == 0 or t == T - 1):
+                st_list.append(self.state)
+                st_steps.append(t + 1)
+        return RunResult(algorithm=repr(self), steps=T, service_cost=float(s_tot), movement_cost=float(m_tot),
+                         service=svc, movement=mov, states=st_list,
+                         state_steps=None if st_steps is None else np.asarray(st_steps))
+
+    def _step(self, q, E):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ state
+    @property
+    def state(self) -> frozenset:
+        return frozenset(self._order)
+
+    def check_state(self, state) -> bool:
+        try:
+            ids = [int(i) for i in state]
+        except TypeError:
+            return False
+        n = self.datastore.n
+        return (len(set(ids)) == len(ids) <= self.capacity and all(0 <= i < n for i in ids))
+
+    def _finalize(self, result):
+        result.hits = self._hits
+        result.misses = result.steps - self._hits
+        result.info.update(inserted=self._inserted, evicted=self._evicted)
+
+    def _contract_opt(self, seq):
+        from .offline import dynamic_optimum
+
+        if self.datastore.n > 8:
+            return None
+        return dynamic_optimum(self.datastore, seq, self.capacity)["cost"]
+
+    # ---------------------------------------------------------------- helpers
+    def _view(self, q, E, extra=None):
+        """Candidate ids (sorted), their exact distances and cached flags."""
+        E = E[E >= 0]
+        _, L = self._index._search(q[None, :], self._ds.k + 1)
+        L = L[0][L[0] >= 0]
+        parts = [E, L] if extra is None else [E, L, np.asarray(extra, dtype=np.int64)]
+        cand = np.unique(np.concatenate(parts))
+        dist = self._ds.distances(q, cand)
+        cached = np.fromiter((int(o) in self._order for o in cand), dtype=bool, count=len(cand))
+        return cand, dist, cached
+
+    def _answer(self, cand, dist, cached):
+        e = dist + self._ds.fetch_cost * (~cached)
+        order = np.lexsort((cand, e))[:self._ds.k]
+        return order, float(np.sum(e[order]))
+
+    def _cost(self, dist, cached) -> float:
+        e = dist + self._ds.fetch_cost * (~cached)
+        k = self._ds.k
+        if len(e) <= k:
+            return float(e.sum())
+        return float(np.partition(e, k - 1)[:k].sum())
+
+    def _refresh(self, ids):
+        for o in ids:
+            self._order.move_to_end(int(o))
+
+    def _insert(self, new) -> float:
+        """Insert ``new`` (uncached ids), evicting least recently used objects; return the movement cost."""
+        new = [int(o) for o in new if int(o) not in self._order]
+        if not new:
+            return 0.0
+        n_ev = len(self._order) + len(new) - self.capacity_
+        ev = [self._order.popitem(last=False)[0] for _ in range(max(0, n_ev))]
+        self._evict_ids(ev, pop=False)
+        for o in new:
+            self._order[o] = None
+        self._index.add(np.asarray(new, dtype=np.int64), self._ds.catalog[new])
+        self._inserted += len(new)
+        return self._ds.update_cost * len(new)
+
+    def _evict_ids(self, ev, pop=True):
+        if not ev:
+            return
+        if pop:
+            for o in ev:
+                del self._order[int(o)]
+        self._index.remove(np.asarray(ev, dtype=np.int64))
+        self._evicted += len(ev)
+
+
+_COMMON_DOC = """
+    Parameters
+    ----------
+    datastore : Datastore
+        Catalog, remote index and cost model (``k``, ``fetch_cost``, ``update_cost``).
+    capacity : int
+        Cache size ``h``, ``k <= h <= N``.
+    cache_index : {"exact", "faiss-flat"}
+        Backend of the local cache index.
+"""
+
+
+class SimLRU(_SimilarityPolicy):
+    __doc__ = r"""SIM-LRU for k-NN answers (Garetto, Leonardi, Neglia, INFOCOM 2020).
+
+    Problem: serve k-NN requests from a local cache of ``h`` catalog objects (cost model in the
+    module docstring). Update rule: the answer's cached objects are refreshed (moved to the
+    most-recently-used end); its remote objects, fetched anyway, are inserted, evicting the
+    least recently used objects. With ``k = 1`` this is the paper's rule (approximate hit
+    refreshes ``y``, miss inserts the nearest catalog object).
+
+    Complexity: one local (k+1)-NN and one remote k-NN search per request, plus O(k log k).
+    Guarantee: no competitive ratio is known (the paper studies it under the independent
+    reference model); it costs at least the exact dynamic optimum (Theorem ``similarity.opt.lower``).
+    """ + _COMMON_DOC
+
+    def __init__(self, datastore, capacity, cache_index="exact"):
+        self.datastore = datastore
+        self.capacity = capacity
+        self.cache_index = cache_index
+
+    def reset(self):
+        self._reset_common()
+
+    def _step(self, q, E):
+        cand, dist, cached = self._view(q, E)
+        order, service = self._answer(cand, dist, cached)
+        loc = cached[order]
+        self._refresh(cand[order][loc])
+        new = cand[order][~loc]
+        if len(new) == 0:
+            self._hits += 1
+        return service, self._insert(new)
+
+    @classmethod
+    def _contract_cases(cls):
+        ds, q = _contract_instance(0)
+        ds2, q2 = _contract_instance(1, n=8, d=3, T=12, k=2)
+        return [({"datastore": ds, "capacity": 2}, q), ({"datastore": ds2, "capacity": 3}, q2)]
+
+
+class RndLRU(_SimilarityPolicy):
+    __doc__ = r"""RND-LRU for k-NN answers (Garetto, Leonardi, Neglia, INFOCOM 2020).
+
+    Update rule: as :class:`SimLRU`; in addition, when the answer uses cached objects and is
+    not the exact k-NN answer, the request is treated as a miss with probability
+    ``beta = min(1, beta_scale * gap / (k c_f))`` (``gap`` = summed distance of the answer minus
+    that of the exact k nearest catalog objects): the exact k nearest objects are then inserted
+    too. ``k = 1``: an approximate hit at distance ``C_a`` is a miss with probability ~ ``C_a / C_r``.
+
+    Complexity: as SimLRU. Guarantee: none known; lower-bounded by the exact optimum
+    (Theorem ``similarity.opt.lower``).
+    """ + _COMMON_DOC + """    beta_scale : float
+        Multiplier of the miss probability (> 0).
+    seed : int or None
+    """
+    randomized = True
+
+    def __init__(self, datastore, capacity, beta_scale=1.0, cache_index="exact", seed=None):
+        self.datastore = datastore
+        self.capacity = capacity
+        self.beta_scale = beta_scale
+        self.cache_index = cache_index
+        self.seed = seed
+
+    def reset(self):
+        self._reset_common()
+        self.beta_scale_ = check_float("beta_scale", self.beta_scale, low=0.0, low_open=True, owner=self.name)
+        self._rng = np.random.default_rng(check_seed(self.seed, self.name))
+
+    def _step(self, q, E):
+        cand, dist, cached = self._view(q, E)
+        order, service = self._answer(cand, dist, cached)
+        loc = cached[order]
+        self._refresh(cand[order][loc])
+        new = list(cand[order][~loc])
+        if len(new) == 0:
+            self._hits += 1
+        if loc.any():
+            k = self._ds.k
+            gap = float(dist[order].sum() - np.sort(dist)[:k].sum())
+            cf = self._ds.fetch_cost
+            beta = (1.0 if gap > 0 else 0.0) if cf == 0 else min(1.0, self.beta_scale_ * gap / (k * cf))
+            if self._rng.random() < beta:
+                exact = cand[np.lexsort((cand, dist))[:k]]
+                new += [o for o in exact if not cached[np.searchsorted(cand, o)] and o not in new]
+        return service, self._insert(new[:self.capacity_])
+
+    @classmethod
+    def _contract_cases(cls):
+        ds, q = _contract_instance(2)
+        return [({"datastore": ds, "capacity": 2, "seed": 3}, q)]
+
+
+class QLRUDeltaC(_SimilarityPolicy):
+    __doc__ = r"""qLRU-DeltaC for k-NN answers (Garetto, Leonardi, Neglia, INFOCOM 2020).
+
+    Update rule: serve with ``S``; every cached object ``z`` of the answer is refreshed with
+    probability ``(C(r, S \ {z}) - C(r, S)) / c_f`` (its marginal saving on this request); every
+    object ``o`` of the exact k nearest that is not cached is inserted (evicting the LRU object)
+    with probability ``q (C(r, S) - C(r, S + o)) / c_f``. Probabilities are clipped to [0, 1].
+    With ``k = 1`` these are the paper's rules. As ``q -> 0`` the cache converges to a local
+    optimum of the expected cost under the independent reference model (paper; reported by
+    Theorem ``similarity.qlru.local_opt``, and lower-bounded by ``similarity.opt.lower``).
+
+    Complexity: as SimLRU plus O(k^2) cost evaluations per request.
+    """ + _COMMON_DOC + """    q : float
+        Insertion damping, ``0 < q <= 1``.
+    seed : int or None
+    """
+    randomized = True
+
+    def __init__(self, datastore, capacity, q=0.1, cache_index="exact", seed=None):
+        self.datastore = datastore
+        self.capacity = capacity
+        self.q = q
+        self.cache_index = cache_index
+        self.seed = seed
+
+    def reset(self):
+        self._reset_common()
+        self.q_ = check_float("q", self.q, low=0.0, high=1.0, low_open=True, owner=self.name)
+        self._rng = np.random.default_rng(check_seed(self.seed, self.name))
+
+    def _prob(self, delta):
+        cf = self._ds.fetch_cost
+        if cf == 0:
+            return 1.0 if delta > 0 else 0.0
+        return min(1.0, max(0.0, delta / cf))
+
+    def _step(self, q, E):
+        cand, dist, cached = self._view(q, E)
+        order, service = self._answer(cand, dist, cached)
+        loc = cached[order]
+        if not (~loc).any():
+            self._hits += 1
+        for j in order[loc]:
+            c2 = cached.copy()
+            c2[j] = False
+            if self._rng.random() < self._prob(self._cost(dist, c2) - service):
+                self._order.move_to_end(int(cand[j]))
+        new = []
+        for o in E[E >= 0]:
+            j = int(np.searchsorted(cand, o))
+            if cached[j]:
+                continue
+            c2 = cached.copy()
+            c2[j] = True
+            if self._rng.random() < self.q_ * self._prob(service - self._cost(dist, c2)):
+                new.append(int(o))
+        return service, self._insert(new)
+
+    @classmethod
+    def _contract_cases(cls):
+        ds, q = _contract_instance(3)
+        return [({"datastore": ds, "capacity": 2, "q": 0.5, "seed": 1}, q)]
+
+
+class Duel(_SimilarityPolicy):
+    __doc__ = r"""DUEL for k-NN answers (after Garetto, Leonardi, Neglia, INFOCOM 2020).
+
+    Update rule: while the cache is not full, the nearest uncached catalog object of a request is
+    inserted. Then, when the nearest uncached object ``c`` of the exact k nearest is not already
+    a candidate and fewer than ``max_duels`` duels run, ``c`` challenges a cached object ``y``
+    drawn uniformly among those not defending. For the next ``duel_length`` requests both
+    accumulate the savings they bring over the common baseline ``S \ {y}``:
+    ``c`` earns ``C(r, S\y) - C(r, S\y + c)``, ``y`` earns ``C(r, S\y) - C(r, S)``. At the end the
+    winner keeps (or takes) the slot; a swap costs one insertion.
+
+    Complexity: as SimLRU plus O(max_duels k log k) per request. Guarantee: none known;
+    lower-bounded by the exact optimum (Theorem ``similarity.opt.lower``).
+    """ + _COMMON_DOC + """    duel_length : int
+        Requests a duel lasts (>= 1).
+    max_duels : int
+        Concurrent duels (>= 1).
+    seed : int or None
+    """
+    randomized = True
+
+    def __init__(self, datastore, capacity, duel_length=20, max_duels=2, cache_index="exact", seed=None):
+        self.datastore = datastore
+        self.capacity = capacity
+        self.duel_length = duel_length
+        self.max_duels = max_duels
+        self.cache_index = cache_index
+        self.seed = seed
+
+    def reset(self):
+        self._reset_common()
+        self.duel_length_ = check_int("duel_length", self.duel_length, low=1, owner=self.name)
+        self.max_duels_ = check_int("max_duels", self.max_duels, low=1, owner=self.name)
+        self._rng = np.random.default_rng(check_seed(self.seed, self.name))
+        self._duels: list[list] = []  # [candidate, defender, requests left, candidate score, defender score]
+        self._swaps = 0
+
+    def _step(self, q, E):
+        extra = [d[0] for d in self._duels] + [d[1] for d in self._duels]
+        cand, dist, cached = self._view(q, E, extra=extra)
+        order, service = self._answer(cand, dist, cached)
+        if cached[order].all():
+            self._hits += 1
+        movement = 0.0
+        finished = []
+        for duel in self._duels:
+            c, y = duel[0], duel[1]
+            jc, jy = int(np.searchsorted(cand, c)), int(np.searchsorted(cand, y))
+            base = cached.copy()
+            base[jy] = False
+            c_base = self._cost(dist, base)
+            base[jc] = True
+            duel[3] += c_base - self._cost(dist, base)
+            duel[4] += c_base - service
+            duel[2] -= 1
+            if duel[2] == 0:
+                finished.append(duel)
+        for duel in finished:
+            self._duels.remove(duel)
+            if duel[3] > duel[4]:
+                self._evict_ids([duel[1]])
+                movement += self._insert([duel[0]])
+                self._swaps += 1
+        candidates = {d[0] for d in self._duels}
+        defenders = {d[1] for d in self._duels}
+        nearest = [int(o) for o in E[E >= 0] if int(o) not in self._order and int(o) not in candidates]
+        if nearest:
+            c = nearest[0]
+            if len(self._order) < self.capacity_:
+                movement += self._insert([c])
+            elif len(self._duels) < self.max_duels_:
+                free = sorted(o for o in self._order if o not in defenders)
+                if free:
+                    y = free[int(self._rng.integers(len(free)))]
+                    self._duels.append([c, y, self.duel_length_, 0.0, 0.0])
+        return service, movement
+
+    def _finalize(self, result):
+        super()._finalize(result)
+        result.info["swaps"] = self._swaps
+
+    @classmethod
+    def _contract_cases(cls):
+        ds, q = _contract_instance(4, T=20)
+        return [({"datastore": ds, "capacity": 2, "duel_length": 3, "seed": 0}, q)]
+
+
+class ExactLRU(_SimilarityPolicy):
+    __doc__ = r"""Exact-id LRU: a request for query ``r`` is a request for its nearest catalog object ``o*``.
+
+    Update rule: ``o*`` cached -> refresh it; otherwise insert it, evicting the least recently
+    used object. Service cost is the datastore's k-NN serving cost with the current cache (the
+    answer may still use approximate local objects). Classic LRU is h-competitive for paging
+    (Sleator & Tarjan 1985) but not for this cost; its cost is lower-bounded by the exact
+    optimum (Theorem ``similarity.opt.lower``). Complexity: as SimLRU.
+    """ + _COMMON_DOC
+
+    def __init__(self, datastore, capacity, cache_index="exact"):
+        self.datastore = datastore
+        self.capacity = capacity
+        self.cache_index = cache_index
+
+    def reset(self):
+        self._reset_common()
+
+    def _step(self, q, E):
+        cand, dist, cached = self._view(q, E)
+        order, service = self._answer(cand, dist, cached)
+        if cached[order].all():
+            self._hits += 1
+        o = int(E[0])
+        if o in self._order:
+            self._order.move_to_end(o)
+            return service, 0.0
+        return service, self._insert([o])
+
+    @classmethod
+    def _contract_cases(cls):
+        ds, q = _contract_instance(5)
+        return [({"datastore": ds, "capacity": 3}, q)]
+
+
+class ExactLFU(_SimilarityPolicy):
+    __doc__ = r"""Exact-id LFU: request = nearest catalog object ``o*``; evict the least frequently requested.
+
+    Frequencies count every request of an object since the start (perfect LFU); ties are broken
+    by the older last request. Update rule: ``o*`` cached -> count it; otherwise insert it,
+    evicting the cached object of smallest count. Complexity: O(log h) heap operations plus the
+    searches. Guarantee: none for this cost; lower-bounded by the exact optimum
+    (Theorem ``similarity.opt.lower``).
+    """ + _COMMON_DOC
+
+    def __init__(self, datastore, capacity, cache_index="exact"):
+        self.datastore = datastore
+        self.capacity = capacity
+        self.cache_index = cache_index
+
+    def reset(self):
+        self._reset_common()
+        self._count: dict[int, int] = {}
+        self._last: dict[int, int] = {}
+        self._heap: list = []
+        self._t = 0
+
+    def _step(self, q, E):
+        cand, dist, cached = self._view(q, E)
+        order, service = self._answer(cand, dist, cached)
+        if cached[order].all():
+            self._hits += 1
+        self._t += 1
+        o = int(E[0])
+        self._count[o] = self._count.get(o, 0) + 1
+        self._last[o] = self._t
+        movement = 0.0
+        if o not in self._order:
+            if len(self._order) >= self.capacity_:
+                while True:
+                    cnt, last, v = heapq.heappop(self._heap)
+                    if v in self._order and self._count[v] == cnt and self._last[v] == last:
+                        break
+                self._evict_ids([v])
+            movement = self._insert([o])
+        heapq.heappush(self._heap, (self._count[o], self._last[o], o))
+        return service, movement
+
+    @classmethod
+    def _contract_cases(cls):
+        ds, q = _contract_instance(6)
+        return [({"datastore": ds, "capacity": 2}, q)]
