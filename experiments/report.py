@@ -293,7 +293,7 @@ def _seed_values(exp, quick: bool) -> dict:
 def _resolve(only, include_demo=False):
     """[(module label, Experiment | None, error)] for the selection."""
     items = []
-    if only:
+    if only is not None:  # an explicit selection (possibly empty: no experiment)
         for name in only:
             try:
                 items.append((name, _runner.load_experiment(name), ""))
@@ -498,10 +498,10 @@ def _render_md(*, out, mode, started, total, skip_checks, sink, check_results, c
             L += [f"Status **{s.status}**; module `{s.module}`; {r.n_cells} cells ({r.n_cached} from earlier runs, "
                   f"{r.n_run} run now, {r.n_failed} failed, {r.n_pending} pending), {r.n_rows} rows; wall "
                   f"{r.seconds:.1f} s, cell time {r.cell_seconds:.1f} s, executor {r.executor}"
-                  + (f", budget {r.budget:.0f} s" if r.budget is not None else "") + ". Data: "
+                  + (f", budget {r.budget:g} s" if r.budget is not None else "") + ". Data: "
                   f"`{os.path.relpath(os.path.join(r.store, 'rows.csv'), out)}`.", ""]
             if r.budget_exceeded:
-                L += [f"**Incomplete:** the {r.budget:.0f} s budget was spent with {r.n_pending} cells left; "
+                L += [f"**Incomplete:** the {r.budget:g} s budget was spent with {r.n_pending} cells left; "
                       "the figures and summary below use the finished cells only. Rerun the same command to "
                       "resume (finished cells are kept).", ""]
             if r.failures:
