@@ -27,23 +27,63 @@ KIND_STAR = 2
 
 @njit
 def _step_general(a, D, out):
-    """out[s] = min_y a[y] + D[y, s] (O(n^2); the inner loop is element-wise, so it vectorises)."""
+    """out[s] = min_y a[y] + D[y, s] (O(n^2)).
+
+    The inner loop over ``s`` is element-wise (it vectorises without fastmath); rows ``y`` are
+    taken four at a time so that ``out`` is loaded and stored once per four rows. Rows that
+    cannot improve any state (``a[y] = inf`` or ``a[y] >= max_s a[s]``) are skipped.
+    """
     n = a.shape[0]
     amax = -np.inf
     for s in range(n):
         out[s] = a[s]            # the y = s term: a[s] + D[s, s] == a[s]
         if a[s] > amax:
             amax = a[s]
+    ys = np.empty(n, dtype=np.int64)
+    m = 0
     for y in range(n):
-        ay = a[y]
         # a[y] + D[y, s] >= a[y] >= amax >= a[s] >= out[s]: y cannot improve any state
-        if ay == np.inf or ay >= amax:
-            continue
-        row = D[y]
+        if a[y] < amax:
+            ys[m] = y
+            m += 1
+    k = 0
+    while k + 4 <= m:
+        y0 = ys[k]
+        y1 = ys[k + 1]
+        y2 = ys[k + 2]
+        y3 = ys[k + 3]
+        a0 = a[y0]
+        a1 = a[y1]
+        a2 = a[y2]
+        a3 = a[y3]
+        r0 = D[y0]
+        r1 = D[y1]
+        r2 = D[y2]
+        r3 = D[y3]
         for s in range(n):
-            v = ay + row[s]
-            if v < out[s]:
-                out[s] = v
+            v = out[s]
+            x = a0 + r0[s]
+            if x < v:
+                v = x
+            x = a1 + r1[s]
+            if x < v:
+                v = x
+            x = a2 + r2[s]
+            if x < v:
+                v = x
+            x = a3 + r3[s]
+            if x < v:
+                v = x
+            out[s] = v
+        k += 4
+    while k < m:
+        ay = a[ys[k]]
+        row = D[ys[k]]
+        for s in range(n):
+            x = ay + row[s]
+            if x < out[s]:
+                out[s] = x
+        k += 1
 
 
 @njit
