@@ -164,7 +164,7 @@ def _loop_learn(alg: CommitThenLearn, seq, series, states, thin) -> RunResult:
     for t in range(T):
         decision = alg.predict()
         if states and (t % thin == 0 or t == T - 1):
-            st_list.append(np.array(decision, copy=True))
+            st_list.append(decision.copy() if isinstance(decision, np.ndarray) else decision)
             st_steps.append(t)
         v = alg.update(seq[t])
         tot += v

@@ -91,7 +91,7 @@ def test_reset_and_seed_determinism(cls, params, seq):
 def test_costs_finite_nonnegative_states_feasible(cls, params, seq):
     alg = cls(**params)
     res = online_algs.run(alg, seq, series=True, states=True)
-    assert res.steps == len(seq)
+    assert res.steps == len(alg._validate_sequence(seq))
     if issubclass(cls, RequestThenMove):
         assert np.isfinite(res.service_cost) and res.service_cost >= 0
         assert np.isfinite(res.movement_cost) and res.movement_cost >= 0
