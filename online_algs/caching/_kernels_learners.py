@@ -198,6 +198,68 @@ def _eta_at(mode, eta0, t):
 
 # ----------------------------------------------------------------------------- OGD
 
+# heap with keys stored in heap order (cache-friendly sifts): hi = items, hk = keys, pos = slot
+
+@njit
+def _hk_up(hi, hk, pos, k):
+    item = hi[k]
+    kv = hk[k]
+    while k > 0:
+        p = (k - 1) >> 1
+        if hk[p] <= kv:
+            break
+        hi[k] = hi[p]
+        hk[k] = hk[p]
+        pos[hi[k]] = k
+        k = p
+    hi[k] = item
+    hk[k] = kv
+    pos[item] = k
+
+
+@njit
+def _hk_down(hi, hk, pos, k, size):
+    item = hi[k]
+    kv = hk[k]
+    while True:
+        c = 2 * k + 1
+        if c >= size:
+            break
+        if c + 1 < size and hk[c + 1] < hk[c]:
+            c += 1
+        if hk[c] >= kv:
+            break
+        hi[k] = hi[c]
+        hk[k] = hk[c]
+        pos[hi[k]] = k
+        k = c
+    hi[k] = item
+    hk[k] = kv
+    pos[item] = k
+
+
+@njit
+def _hk_remove_at(hi, hk, pos, k, size):
+    pos[hi[k]] = -1
+    size -= 1
+    if k < size:
+        hi[k] = hi[size]
+        hk[k] = hk[size]
+        pos[hi[k]] = k
+        moved = hi[k]
+        _hk_down(hi, hk, pos, k, size)
+        _hk_up(hi, hk, pos, pos[moved])
+    return size
+
+
+@njit
+def _hk_push(hi, hk, pos, item, kv, size):
+    hi[size] = item
+    hk[size] = kv
+    _hk_up(hi, hk, pos, size)
+    return size + 1
+
+
 @njit
 def ogd_onehot_run(trace, w, y, C, eta0, mode, t0, gains):
     """OGD on one-hot requests with the lazy projection; updates ``y`` in place.
@@ -209,16 +271,18 @@ def ogd_onehot_run(trace, w, y, C, eta0, mode, t0, gains):
     the items that reach 0) and solve the linear piece. Cost O((1 + #items reaching 0) log N).
     """
     N = y.shape[0]
-    key = np.empty(N)
-    heap = np.empty(N, dtype=np.int64)
-    pos = np.full(N, -1, dtype=np.int64)
+    hk = np.empty(N)
+    hi = np.empty(N, dtype=np.int32)
+    pos = np.full(N, -1, dtype=np.int32)
     size = 0
     for j in range(N):
         if y[j] > 0.0:
-            key[j] = y[j]
-            heap[size] = j
+            hk[size] = y[j]
+            hi[size] = j
+            pos[j] = size
             size += 1
-    _heap_build(heap, pos, key, size)
+    for k in range(size // 2 - 1, -1, -1):
+        _hk_down(hi, hk, pos, k, size)
     G = 0.0
     T = trace.shape[0]
     for t in range(T):
@@ -226,11 +290,12 @@ def ogd_onehot_run(trace, w, y, C, eta0, mode, t0, gains):
         wi = w[i]
         eta, _ = _eta_at(mode, eta0, t0 + t)
         yi = 0.0
-        if pos[i] >= 0:
-            yi = key[i] - G
+        pi = pos[i]
+        if pi >= 0:
+            yi = hk[pi] - G
             if yi < 0.0:
                 yi = 0.0
-            size = _heap_remove_at(heap, pos, key, pos[i], size)
+            size = _hk_remove_at(hi, hk, pos, pi, size)
         gains[t] = wi * yi
         delta = eta * wi
         if delta > 0.0:
@@ -238,13 +303,12 @@ def ogd_onehot_run(trace, w, y, C, eta0, mode, t0, gains):
             passed_e = e <= 0.0
             removed = 0.0
             # drop exact (or round-off negative) zeros first
-            while size > 0 and key[heap[0]] - G <= 0.0:
-                size = _heap_remove_at(heap, pos, key, 0, size)
+            while size > 0 and hk[0] - G <= 0.0:
+                size = _hk_remove_at(hi, hk, pos, 0, size)
             tau = 0.0
             while True:
                 cnt = size
-                has_heap = size > 0
-                bh = key[heap[0]] - G if has_heap else np.inf
+                bh = hk[0] - G if size > 0 else np.inf
                 if not passed_e and e < bh:
                     b = e
                     from_heap = False
@@ -268,7 +332,7 @@ def ogd_onehot_run(trace, w, y, C, eta0, mode, t0, gains):
                     break
                 if from_heap:
                     removed += bh
-                    size = _heap_remove_at(heap, pos, key, 0, size)
+                    size = _hk_remove_at(hi, hk, pos, 0, size)
                 else:
                     passed_e = True
             if tau < 0.0:
@@ -278,23 +342,20 @@ def ogd_onehot_run(trace, w, y, C, eta0, mode, t0, gains):
                 yi_new = 1.0
             G += tau
             if yi_new > 0.0:
-                key[i] = yi_new + G
-                size = _heap_push(heap, pos, key, i, size)
+                size = _hk_push(hi, hk, pos, i, yi_new + G, size)
             if G > 1.0:  # rebase: keys shift uniformly, heap order unchanged
                 for k in range(size):
-                    key[heap[k]] -= G
+                    hk[k] -= G
                 G = 0.0
         elif yi > 0.0:
-            key[i] = yi + G
-            size = _heap_push(heap, pos, key, i, size)
+            size = _hk_push(hi, hk, pos, i, yi + G, size)
     for j in range(N):
         y[j] = 0.0
     for k in range(size):
-        j = heap[k]
-        v = key[j] - G
+        v = hk[k] - G
         if v > 1.0:
             v = 1.0
-        y[j] = v if v > 0.0 else 0.0
+        y[hi[k]] = v if v > 0.0 else 0.0
 
 
 @njit
