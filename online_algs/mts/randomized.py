@@ -55,7 +55,10 @@ class RandomizedUniformMTS(_MTSBase):
     ``numpy.random.RandomState`` with the same seed (its slow twin).
 
     Guarantee: ``E[ALG] <= 2 H_n OPT + O(d)`` against an oblivious adversary (Borodin, Linial,
-    Saks, J.ACM 1992, Thm 7.1 gives ``H_n <= optimal ratio <= 2 H_n``): Theorem
+    Saks, J.ACM 1992, Thm 7.1 gives ``H_n <= optimal ratio <= 2 H_n`` for the continuous-time
+    phase algorithm; for this discrete version, with task costs in ``[0, d]`` or ``inf``, a crude
+    accounting gives ``(2 H_n + 1) OPT + O(d)``, see ``docs/theory/mts_wfa.md``; larger tasks can
+    be paid in full at a random state after a phase change and carry no bound): Theorem
     ``mts.randomized.uniform`` (checked with a confidence interval over seeds on unit elementary,
     cyclic and random tasks); no algorithm beats ``H_n`` on unit elementary tasks: Theorem
     ``mts.randomized.lower_bound``.
