@@ -15,7 +15,19 @@ from online_algs.mts import (BRUTE_FORCE_LIMIT, Greedy, RandomizedUniformMTS, Wo
 
 from ..registry import mean_ci, theorem
 
-KINDS = tuple(k for k in METRIC_KINDS)
+
+
+def _kinds():
+    kinds = list(METRIC_KINDS)
+    try:  # HST metrics arrive with online_algs.mts.hst
+        random_metric("hst", 3, seed=0)
+        kinds.append("hst")
+    except Exception:  # pragma: no cover
+        pass
+    return tuple(kinds)
+
+
+KINDS = _kinds()
 
 
 def wfa_additive_constant(metric: FiniteMetric, start: int) -> float:
