@@ -247,6 +247,14 @@ class OGD(_CacheLearner):
         self._t += 1
         return gain
 
+    def _step_fast(self, i):
+        """One one-hot round through the lazy-projection kernel (O(N) set-up, no sort)."""
+        g = np.empty(1)
+        _k.ogd_onehot_run(np.array([i], dtype=np.int64), self.w_, self.y_, float(self.C_), self._eta0, self._mode,
+                          self._t, g)
+        self._t += 1
+        return float(g[0])
+
     def _run_batch(self, seq, series, states, thin):
         if not self.fast:
             return None
@@ -336,6 +344,14 @@ class OMD(_CacheLearner):
         self.y_ = out
         self._t += 1
         return gain
+
+    def _step_fast(self, i):
+        """One one-hot round through the multiplier kernel (O(N) set-up, no sort)."""
+        g = np.empty(1)
+        _k.omd_onehot_run(np.array([i], dtype=np.int64), self.w_, self.y_, float(self.C_), self._eta0, self._mode,
+                          self._t, g)
+        self._t += 1
+        return float(g[0])
 
     def _run_batch(self, seq, series, states, thin):
         if not self.fast:

@@ -157,7 +157,9 @@ class Rounded(CommitThenLearn):
     with one U for the whole run; ``"madow"``: a fresh U each round; ``"depround"``: DepRound);
     ``update`` returns the integral gain and feeds the request to the learner.
 
-    Complexity: O(N) per round on top of the learner (no batch fast path).
+    Complexity: O(N) per round (rounding, and for one-hot requests the learner's kernel run on
+    one request when the learner has ``fast=True``; otherwise the learner's ``update``). No batch
+    fast path.
 
     Guarantee: :math:`P(i \in Z_t) = y_{t,i}`, so the expected integral gain equals the learner's
     fractional gain and the learner's regret bound carries over in expectation (Theorem
@@ -246,9 +248,13 @@ class Rounded(CommitThenLearn):
         z = self.predict()
         g = self.learner._request_vector(request)
         gain = float(g @ z)
-        if np.ndim(request) == 0 and z[int(request)] == 1.0:
+        onehot = np.ndim(request) == 0
+        if onehot and z[int(request)] == 1.0:
             self._hits += 1
-        self._frac_gain += self.learner.update(request)
+        if onehot and getattr(self.learner, "fast", False) and hasattr(self.learner, "_step_fast"):
+            self._frac_gain += self.learner._step_fast(int(request))  # same round, kernel instead of a sort
+        else:
+            self._frac_gain += self.learner.update(request)
         self._z = None
         return gain
 
