@@ -28,7 +28,7 @@ import numpy as np
 import online_algs
 from online_algs.caching import PAGING_POLICIES, belady_misses, next_use
 from online_algs.caching import _kernels_classic as K
-from online_algs.caching.belady import _dense_ids
+from online_algs.caching.belady import _id_map
 from online_algs.caching.traces import zipf_trace
 
 ORACLE_DTYPE = np.dtype([("time", "<u4"), ("id", "<u8"), ("size", "<u4"), ("next", "<i8")])
@@ -85,10 +85,10 @@ def main(argv=None) -> int:
         dt, res = _time(lambda: online_algs.run(_make(cls, C), x), repeat)
         ours[name] = (dt, res.misses)
         rows.append((name, "online_algs.run", dt, res.misses))
-    # kernel alone (ids already dense: a Zipf trace is 0..N-1)
-    xd, _, n = _dense_ids(x)
+    # kernel alone (ids of a Zipf trace already lie in 0..N-1: no id map)
+    xd, lut, _, n = _id_map(x, N)
     e8, ei, fin = np.zeros(0, np.uint8), np.zeros(0, np.int64), np.full(C, -1, np.int64)
-    dt, m = _time(lambda: K.lru_kernel(xd, n, C, False, e8, ei, fin), repeat)
+    dt, m = _time(lambda: K.lru_kernel(xd, lut, n, C, False, e8, ei, fin), repeat)
     rows.append(("LRU", "kernel only", dt, int(m)))
     dt, b = _time(lambda: belady_misses(x, C), repeat)
     ours["Belady"] = (dt, b)

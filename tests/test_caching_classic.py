@@ -232,6 +232,27 @@ def test_remap_and_n_items_agree():
         assert a == b == c, cls.__name__
 
 
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=100))
+def test_lut_kernel_matches_np_unique(xs):
+    from online_algs.caching._kernels_classic import lut_kernel
+
+    x = np.asarray(xs, dtype=np.int64)
+    lut, ids = lut_kernel(x, int(x.max()) + 1)
+    u, inv = np.unique(x, return_inverse=True)
+    assert np.array_equal(ids, u) and np.array_equal(lut[x], inv.reshape(-1))
+
+
+def test_id_map_paths_do_not_copy_small_ids():
+    from online_algs.caching.belady import _id_map
+
+    x = tr.zipf_trace(100, 1000, seed=0)
+    xs, lut, ids, n = _id_map(x)
+    assert xs is x and len(lut) == x.max() + 1 and n == len(np.unique(x))
+    big = x * 10**12
+    xb, lutb, idsb, nb = _id_map(big)
+    assert len(lutb) == 0 and nb == n and np.array_equal(idsb[xb], big)
+
+
 def test_hit_series_and_final_state():
     x = tr.zipf_trace(20, 300, seed=3)
     for cls in ALL:

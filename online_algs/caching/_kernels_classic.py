@@ -1,8 +1,10 @@
 """Numba kernels of the classic paging policies and of Belady.
 
-Every kernel takes a trace of *dense* ids ``x`` in ``0..n-1`` (the public classes remap
-arbitrary non-negative ids first), the number of distinct ids ``n``, the capacity ``cap``
-and a ``record`` flag. When ``record`` is true it writes ``hit[t]`` (1 on a hit, 0 on a
+Every kernel takes a trace ``x`` and an id map ``lut``: the dense id of ``x[t]`` is
+``lut[x[t]]`` when ``lut`` is non-empty, else ``x[t]`` itself (the public classes build the map
+from arbitrary non-negative ids, see :func:`lut_kernel`); dense ids lie in ``0..n-1`` for the
+number of distinct ids ``n``. Policy kernels also take the capacity ``cap`` and a ``record``
+flag. When ``record`` is true it writes ``hit[t]`` (1 on a hit, 0 on a
 miss) and ``victim[t]`` (the dense id evicted at step t, or -1) so that the caller can
 rebuild the per-step series and the visited states; otherwise ``hit``/``victim`` may be
 empty arrays and nothing of size O(T) is touched. At the end the kernel writes the dense ids
@@ -25,9 +27,10 @@ from .._config import njit
 
 
 @njit
-def lru_kernel(x, n, cap, record, hit, victim, final):
+def lru_kernel(x, lut, n, cap, record, hit, victim, final):
     """LRU with a doubly linked list in arrays; sentinel ``n`` (head.next = MRU, head.prev = LRU)."""
     T = x.shape[0]
+    uselut = lut.shape[0] > 0
     nxt = np.empty(n + 1, dtype=np.int64)
     prv = np.empty(n + 1, dtype=np.int64)
     inc = np.zeros(n, dtype=np.bool_)
@@ -38,6 +41,8 @@ def lru_kernel(x, n, cap, record, hit, victim, final):
     misses = 0
     for t in range(T):
         v = x[t]
+        if uselut:
+            v = lut[v]
         if inc[v]:
             # unlink and move to the front
             p = prv[v]
@@ -85,9 +90,10 @@ def lru_kernel(x, n, cap, record, hit, victim, final):
 
 
 @njit
-def fifo_kernel(x, n, cap, record, hit, victim, final):
+def fifo_kernel(x, lut, n, cap, record, hit, victim, final):
     """FIFO with a ring buffer of ``cap`` slots; ``pos`` is the oldest slot once full."""
     T = x.shape[0]
+    uselut = lut.shape[0] > 0
     ring = np.empty(cap, dtype=np.int64)
     inc = np.zeros(n, dtype=np.bool_)
     count = 0
@@ -95,6 +101,8 @@ def fifo_kernel(x, n, cap, record, hit, victim, final):
     misses = 0
     for t in range(T):
         v = x[t]
+        if uselut:
+            v = lut[v]
         if inc[v]:
             if record:
                 hit[t] = 1
@@ -125,7 +133,7 @@ def fifo_kernel(x, n, cap, record, hit, victim, final):
 
 
 @njit
-def clock_kernel(x, n, cap, record, hit, victim, final):
+def clock_kernel(x, lut, n, cap, record, hit, victim, final):
     """CLOCK (second chance): ring of ``cap`` slots with a reference bit each.
 
     A hit sets the page's bit. On a miss with a full cache the hand clears set bits and
@@ -133,6 +141,7 @@ def clock_kernel(x, n, cap, record, hit, victim, final):
     with a clear bit, and the hand moves past it. While filling, pages take slots 0, 1, ...
     """
     T = x.shape[0]
+    uselut = lut.shape[0] > 0
     ring = np.empty(cap, dtype=np.int64)
     ref = np.zeros(cap, dtype=np.bool_)
     slot = np.full(n, -1, dtype=np.int64)
@@ -141,6 +150,8 @@ def clock_kernel(x, n, cap, record, hit, victim, final):
     misses = 0
     for t in range(T):
         v = x[t]
+        if uselut:
+            v = lut[v]
         s = slot[v]
         if s >= 0:
             ref[s] = True
@@ -224,13 +235,14 @@ def _lfu_sift_up(heap, pos, freq, last, i):
 
 
 @njit
-def lfu_kernel(x, n, cap, record, hit, victim, final):
+def lfu_kernel(x, lut, n, cap, record, hit, victim, final):
     """LFU with an indexed binary min-heap keyed by (in-cache frequency, last access time).
 
     Frequencies count requests since the page entered the cache (reset on eviction);
     ties go to the least recently used page. O(log cap) per request.
     """
     T = x.shape[0]
+    uselut = lut.shape[0] > 0
     heap = np.empty(cap, dtype=np.int64)
     pos = np.full(n, -1, dtype=np.int64)
     freq = np.zeros(n, dtype=np.int64)
@@ -239,6 +251,8 @@ def lfu_kernel(x, n, cap, record, hit, victim, final):
     misses = 0
     for t in range(T):
         v = x[t]
+        if uselut:
+            v = lut[v]
         i = pos[v]
         if i >= 0:
             freq[v] += 1
@@ -275,16 +289,19 @@ def lfu_kernel(x, n, cap, record, hit, victim, final):
 
 
 @njit
-def random_kernel(x, n, cap, record, hit, victim, final, seed):
+def random_kernel(x, lut, n, cap, record, hit, victim, final, seed):
     """Evict the page in slot ``floor(u * cap)``, u uniform in [0, 1) (numba's MT19937)."""
     np.random.seed(seed)
     T = x.shape[0]
+    uselut = lut.shape[0] > 0
     slots = np.empty(cap, dtype=np.int64)
     where = np.full(n, -1, dtype=np.int64)
     count = 0
     misses = 0
     for t in range(T):
         v = x[t]
+        if uselut:
+            v = lut[v]
         if where[v] >= 0:
             if record:
                 hit[t] = 1
@@ -316,7 +333,7 @@ def random_kernel(x, n, cap, record, hit, victim, final, seed):
 
 
 @njit
-def marking_kernel(x, n, cap, record, hit, victim, final, seed):
+def marking_kernel(x, lut, n, cap, record, hit, victim, final, seed):
     """Randomized marking. Slots ``[0, u)`` hold the unmarked cached pages, ``[u, count)``
     the marked ones. Marking a page swaps it to slot ``u - 1`` and decrements ``u``; a new
     phase (miss with every cached page marked) sets ``u = cap``. Eviction picks the unmarked
@@ -324,6 +341,7 @@ def marking_kernel(x, n, cap, record, hit, victim, final, seed):
     """
     np.random.seed(seed)
     T = x.shape[0]
+    uselut = lut.shape[0] > 0
     slots = np.empty(cap, dtype=np.int64)
     where = np.full(n, -1, dtype=np.int64)
     count = 0
@@ -331,6 +349,8 @@ def marking_kernel(x, n, cap, record, hit, victim, final, seed):
     misses = 0
     for t in range(T):
         v = x[t]
+        if uselut:
+            v = lut[v]
         s = where[v]
         if s >= 0:
             if s < u:  # unmarked: mark it
@@ -414,13 +434,14 @@ def _arc_replace(nxt, prv, where, size, n, in_b2, p):
 
 
 @njit
-def arc_kernel(x, n, cap, record, hit, victim, final):
+def arc_kernel(x, lut, n, cap, record, hit, victim, final):
     """ARC (Megiddo & Modha, FAST 2003, Fig. 4) with four linked lists in shared arrays.
 
     ``p`` (the target size of T1) is a float updated by ``max(|B2|/|B1|, 1)`` on a B1 ghost
     hit and ``max(|B1|/|B2|, 1)`` on a B2 ghost hit, as in the paper. O(1) per request.
     """
     T = x.shape[0]
+    uselut = lut.shape[0] > 0
     nxt = np.empty(n + 4, dtype=np.int64)
     prv = np.empty(n + 4, dtype=np.int64)
     for h in range(4):
@@ -433,6 +454,8 @@ def arc_kernel(x, n, cap, record, hit, victim, final):
     misses = 0
     for t in range(T):
         v = x[t]
+        if uselut:
+            v = lut[v]
         w = where[v]
         if w == 0 or w == 1:  # case I: cache hit, move to MRU of T2
             _arc_unlink(nxt, prv, v)
@@ -510,13 +533,16 @@ def arc_kernel(x, n, cap, record, hit, victim, final):
 
 
 @njit
-def next_use_kernel(x, n):
+def next_use_kernel(x, lut, n):
     """``nu[t]`` = smallest s > t with ``x[s] == x[t]``, or ``T`` when there is none. O(T + n)."""
     T = x.shape[0]
+    uselut = lut.shape[0] > 0
     nu = np.empty(T, dtype=np.int64)
     seen = np.full(n, T, dtype=np.int64)
     for t in range(T - 1, -1, -1):
         v = x[t]
+        if uselut:
+            v = lut[v]
         nu[t] = seen[v]
         seen[v] = t
     return nu
@@ -561,13 +587,14 @@ def _max_sift_up(heap, pos, key, i):
 
 
 @njit
-def belady_kernel(x, n, nu, cap, record, hit, victim, final):
+def belady_kernel(x, lut, n, nu, cap, record, hit, victim, final):
     """Belady/MIN with demand fetching: on a miss with a full cache evict the cached page
     whose next request is furthest (key ``next_use * n + id``: ties among pages never
     requested again go to the largest id). Indexed max-heap of ``cap`` entries:
     O(log cap) per request, O(n + cap) state besides the next-use table ``nu``.
     """
     T = x.shape[0]
+    uselut = lut.shape[0] > 0
     heap = np.empty(cap, dtype=np.int64)
     pos = np.full(n, -1, dtype=np.int64)
     key = np.zeros(n, dtype=np.int64)
@@ -575,6 +602,8 @@ def belady_kernel(x, n, nu, cap, record, hit, victim, final):
     misses = 0
     for t in range(T):
         v = x[t]
+        if uselut:
+            v = lut[v]
         k = nu[t] * n + v
         i = pos[v]
         if i >= 0:
@@ -604,3 +633,28 @@ def belady_kernel(x, n, nu, cap, record, hit, victim, final):
     for j in range(size):
         final[j] = heap[j]
     return misses
+
+
+# ------------------------------------------------------------------------- remapping
+
+
+@njit
+def lut_kernel(seq, size):
+    """Order-preserving id map for ids in ``0..size-1``: returns ``(lut, ids)`` with ``ids`` the
+    sorted distinct ids of ``seq`` and ``ids[lut[v]] == v`` for every id v in ``seq``
+    (``lut[v] = -1`` for absent ids). O(T + size) time, O(size) memory: the trace itself is not
+    copied (kernels read ``lut[x[t]]``). Twin: ``np.unique(seq, return_inverse=True)``."""
+    T = seq.shape[0]
+    lut = np.full(size, -1, dtype=np.int64)
+    for t in range(T):
+        lut[seq[t]] = 0
+    n = 0
+    for i in range(size):
+        if lut[i] == 0:
+            lut[i] = n
+            n += 1
+    ids = np.empty(n, dtype=np.int64)
+    for i in range(size):
+        if lut[i] >= 0:
+            ids[lut[i]] = i
+    return lut, ids

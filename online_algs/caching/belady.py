@@ -6,7 +6,7 @@ a full cache, evict the cached page whose next request is furthest in the future
 optimal for unit sizes and unit costs only (Theorem ``caching.belady.optimal``); weighted
 paging needs min-cost flow or an LP.
 
-Also the helpers the classic policies share: trace validation and the remapping of
+Also the helpers the classic policies share: trace validation and the mapping of
 arbitrary non-negative ids to dense ``0..N-1``.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_int, check_int_array
-from ._kernels_classic import belady_kernel, next_use_kernel
+from ._kernels_classic import belady_kernel, lut_kernel, next_use_kernel
 
 __all__ = ["belady_misses", "next_use"]
 
@@ -26,28 +26,27 @@ def _check_trace(trace, owner: str, n_items: int | None = None) -> np.ndarray:
     return check_int_array("trace", trace, low=0, high=high, owner=owner, allow_empty=True)
 
 
-def _dense_ids(seq: np.ndarray, n_items: int | None = None):
-    """Remap ids to ``0..N-1`` preserving their order.
+def _id_map(seq: np.ndarray, n_items: int | None = None):
+    """How kernels turn ids into dense ids ``0..N-1`` (order preserving).
 
-    Returns ``(x, ids, N)``: ``x[t]`` the dense id of ``seq[t]`` and ``ids[j]`` the original
-    id of dense id ``j`` (``ids`` is None when ``n_items`` is given: then ids are used as they
-    are and ``N = n_items``). O(T + max id) with a lookup table when the largest id is at
-    most ``max(4T, 2^20)``, O(T log T) (``np.unique``) otherwise.
+    Returns ``(x, lut, ids, N)``: kernels read the dense id of step t as ``lut[x[t]]`` when
+    ``lut`` is non-empty, else ``x[t]``; ``ids[j]`` is the original id of dense id ``j`` (None
+    when ``n_items`` is given: ids are used as they are and ``N = n_items``). When the largest
+    id is at most ``max(4T, 2^20)`` a lookup table of that size is built in O(T + max id) and the
+    trace is not copied; otherwise ``np.unique`` gives an O(T) inverse array (O(T log T) time).
     """
+    empty = np.zeros(0, dtype=np.int64)
     if n_items is not None:
-        return seq, None, int(n_items)
+        return seq, empty, None, int(n_items)
     T = seq.shape[0]
     if T == 0:
-        return seq, np.zeros(0, dtype=np.int64), 0
+        return seq, empty, empty, 0
     mx = int(seq.max())
     if mx < max(4 * T, 1 << 20):
-        present = np.zeros(mx + 1, dtype=np.bool_)
-        present[seq] = True
-        ids = np.flatnonzero(present).astype(np.int64)
-        lut = np.cumsum(present, dtype=np.int64) - 1
-        return lut[seq], ids, int(ids.shape[0])
+        lut, ids = lut_kernel(seq, mx + 1)
+        return seq, lut, ids, int(ids.shape[0])
     ids, inv = np.unique(seq, return_inverse=True)
-    return np.ascontiguousarray(inv, dtype=np.int64).reshape(-1), ids.astype(np.int64), int(ids.shape[0])
+    return np.ascontiguousarray(inv, dtype=np.int64).reshape(-1), empty, ids.astype(np.int64), int(ids.shape[0])
 
 
 def next_use(trace) -> np.ndarray:
@@ -56,8 +55,8 @@ def next_use(trace) -> np.ndarray:
     O(T + N) time, O(N) extra memory besides the output (N distinct ids).
     """
     seq = _check_trace(trace, "next_use")
-    x, _, n = _dense_ids(seq)
-    return next_use_kernel(x, n)
+    x, lut, _, n = _id_map(seq)
+    return next_use_kernel(x, lut, n)
 
 
 def belady_misses(trace, capacity) -> int:
@@ -81,12 +80,12 @@ def belady_misses(trace, capacity) -> int:
     """
     capacity = check_int("capacity", capacity, low=1, owner="belady_misses")
     seq = _check_trace(trace, "belady_misses")
-    x, _, n = _dense_ids(seq)
+    x, lut, _, n = _id_map(seq)
     if x.shape[0] == 0:
         return 0
-    nu = next_use_kernel(x, n)
+    nu = next_use_kernel(x, lut, n)
     empty_u8 = np.zeros(0, dtype=np.uint8)
     empty_i = np.zeros(0, dtype=np.int64)
     cap = min(capacity, n)  # a cache never holds more than the n distinct pages
     final = np.full(cap, -1, dtype=np.int64)
-    return int(belady_kernel(x, n, nu, cap, False, empty_u8, empty_i, final))
+    return int(belady_kernel(x, lut, n, nu, cap, False, empty_u8, empty_i, final))

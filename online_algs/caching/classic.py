@@ -11,8 +11,10 @@ Cost convention of :func:`online_algs.run`: service 0, movement 1 per miss (a fe
 the miss indicator and ``result.info["hit_series"]`` the boolean hit series. ``state`` is the
 frozenset of cached ids. Every policy starts from an empty cache.
 
-Ids may be any non-negative integers: the batch fast path remaps them to ``0..N-1``
-(N distinct ids) before calling its numba kernel, so state is O(N + k). Pass ``n_items``
+Ids may be any non-negative integers: the batch fast path maps them to ``0..N-1`` (N distinct
+ids) through a lookup table read inside its numba kernel (the trace is not copied when the
+largest id is at most ``max(4T, 2^20)``; beyond, ``np.unique`` builds an O(T) inverse), so
+state is O(N + k) (O(max id) for the table). Pass ``n_items``
 when ids are already dense in ``0..n_items-1``: no remapping, ids outside are rejected.
 
 Every class has a numba batch kernel (``online_algs.caching._kernels_classic``) and a
@@ -32,7 +34,7 @@ from ..base import RequestThenMove, kernel_seed
 from ..exceptions import InvalidInputError
 from ..run import RunResult
 from . import _kernels_classic as K
-from .belady import _check_trace, _dense_ids, belady_misses, next_use
+from .belady import _check_trace, _id_map, belady_misses, next_use
 
 __all__ = ["LRU", "FIFO", "LFU", "CLOCK", "RandomEviction", "Marking", "ARC", "Belady", "belady_misses",
            "next_use", "PAGING_POLICIES"]
@@ -111,24 +113,24 @@ class _PagingPolicy(RequestThenMove):
         return True
 
     # -------------------------------------------------------------- fast path
-    def _kernel_call(self, x, n, cap, record, hit, victim, final):  # pragma: no cover - abstract
+    def _kernel_call(self, x, lut, n, cap, record, hit, victim, final):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _run_batch(self, seq, series, states, thin):
         T = int(seq.shape[0])
-        x, ids, n = _dense_ids(seq, self.n_items_)
+        x, lut, ids, n = _id_map(seq, self.n_items_)
         record = bool(series or states)
         hit = np.zeros(T if record else 0, dtype=np.uint8)
         victim = np.zeros(T if record else 0, dtype=np.int64)
         cap = min(self.capacity_, max(n, 1))  # a cache never holds more than the n distinct pages
         final = np.full(cap, -1, dtype=np.int64)
-        misses = int(self._kernel_call(x, n, cap, record, hit, victim, final)) if T else 0
+        misses = int(self._kernel_call(x, lut, n, cap, record, hit, victim, final)) if T else 0
         res = RunResult(algorithm=repr(self), steps=T, service_cost=0.0, movement_cost=float(misses))
         if series:
             res.service = np.zeros(T)
             res.movement = 1.0 - hit.astype(np.float64)
         if states:
-            res.states, res.state_steps = _rebuild_states(seq, x, ids, hit, victim, thin)
+            res.states, res.state_steps = _rebuild_states(seq, ids, hit, victim, thin)
         fin = final[final >= 0]
         self._batch_final = frozenset(int(v) for v in (fin if ids is None else ids[fin]))
         return res
@@ -148,7 +150,7 @@ class _PagingPolicy(RequestThenMove):
         return float(belady_misses(seq, self.capacity_))
 
 
-def _rebuild_states(seq, x, ids, hit, victim, thin):
+def _rebuild_states(seq, ids, hit, victim, thin):
     """Visited states from the kernel's hit and victim records (every ``thin`` steps and the last)."""
     T = seq.shape[0]
     cur: set[int] = set()
@@ -210,8 +212,8 @@ class LRU(_PagingPolicy):
     def _cached(self):
         return self._od.keys()
 
-    def _kernel_call(self, x, n, cap, record, hit, victim, final):
-        return K.lru_kernel(x, n, cap, record, hit, victim, final)
+    def _kernel_call(self, x, lut, n, cap, record, hit, victim, final):
+        return K.lru_kernel(x, lut, n, cap, record, hit, victim, final)
 
 
 # ============================================================================== FIFO
@@ -245,8 +247,8 @@ class FIFO(_PagingPolicy):
     def _cached(self):
         return self._in
 
-    def _kernel_call(self, x, n, cap, record, hit, victim, final):
-        return K.fifo_kernel(x, n, cap, record, hit, victim, final)
+    def _kernel_call(self, x, lut, n, cap, record, hit, victim, final):
+        return K.fifo_kernel(x, lut, n, cap, record, hit, victim, final)
 
 
 # ============================================================================= CLOCK
@@ -293,8 +295,8 @@ class CLOCK(_PagingPolicy):
     def _cached(self):
         return self._where.keys()
 
-    def _kernel_call(self, x, n, cap, record, hit, victim, final):
-        return K.clock_kernel(x, n, cap, record, hit, victim, final)
+    def _kernel_call(self, x, lut, n, cap, record, hit, victim, final):
+        return K.clock_kernel(x, lut, n, cap, record, hit, victim, final)
 
 
 # =============================================================================== LFU
@@ -338,8 +340,8 @@ class LFU(_PagingPolicy):
     def _cached(self):
         return self._freq.keys()
 
-    def _kernel_call(self, x, n, cap, record, hit, victim, final):
-        return K.lfu_kernel(x, n, cap, record, hit, victim, final)
+    def _kernel_call(self, x, lut, n, cap, record, hit, victim, final):
+        return K.lfu_kernel(x, lut, n, cap, record, hit, victim, final)
 
 
 # ========================================================================= randomized
@@ -404,8 +406,8 @@ class RandomEviction(_RandomizedPolicy):
     def _cached(self):
         return self._where.keys()
 
-    def _kernel_call(self, x, n, cap, record, hit, victim, final):
-        return K.random_kernel(x, n, cap, record, hit, victim, final, self._kseed)
+    def _kernel_call(self, x, lut, n, cap, record, hit, victim, final):
+        return K.random_kernel(x, lut, n, cap, record, hit, victim, final, self._kseed)
 
 
 class Marking(_RandomizedPolicy):
@@ -469,8 +471,8 @@ class Marking(_RandomizedPolicy):
     def _cached(self):
         return self._where.keys()
 
-    def _kernel_call(self, x, n, cap, record, hit, victim, final):
-        return K.marking_kernel(x, n, cap, record, hit, victim, final, self._kseed)
+    def _kernel_call(self, x, lut, n, cap, record, hit, victim, final):
+        return K.marking_kernel(x, lut, n, cap, record, hit, victim, final, self._kseed)
 
 
 # =============================================================================== ARC
@@ -553,8 +555,8 @@ class ARC(_PagingPolicy):
     def _cached(self):
         return list(self._L[0]) + list(self._L[1])
 
-    def _kernel_call(self, x, n, cap, record, hit, victim, final):
-        return K.arc_kernel(x, n, cap, record, hit, victim, final)
+    def _kernel_call(self, x, lut, n, cap, record, hit, victim, final):
+        return K.arc_kernel(x, lut, n, cap, record, hit, victim, final)
 
 
 # ============================================================================ Belady
@@ -614,9 +616,9 @@ class Belady(_PagingPolicy):
     def _cached(self):
         return self._cache.keys()
 
-    def _kernel_call(self, x, n, cap, record, hit, victim, final):
-        nu = K.next_use_kernel(x, n)
-        return K.belady_kernel(x, n, nu, cap, record, hit, victim, final)
+    def _kernel_call(self, x, lut, n, cap, record, hit, victim, final):
+        nu = K.next_use_kernel(x, lut, n)
+        return K.belady_kernel(x, lut, n, nu, cap, record, hit, victim, final)
 
 
 #: the online classic policies, by name (Belady excluded: it is offline)
