@@ -283,7 +283,8 @@ def _ftpl_regret(ctx):
          statement="On the pairs family (N = 2C, each item w.p. 1/(2C) per round) every policy gains T/2 in "
                    "expectation, so E[R_T] = E[sum of the C largest counts of Multinomial(T, 1/(2C))] - T/2 "
                    ">= sqrt(C T / (2 pi)); measured for the exact expectation and for OGD, OMD, FTPL "
-                   "(pass unless the 95% CI lies entirely below the bound).",
+                   "(pass unless the 95% CI lies entirely below the bound); each algorithm's mean regret matches the "
+                   "exact expectation within 4 standard errors.",
          reference="Paschos et al. INFOCOM 2019 (pairs construction); Bhattacharjee et al. 2020", kind="lower",
          algorithms=["OGD", "OMD", "FTPL"], families=["adversarial_pairs"])
 def _lower_bound(ctx):
@@ -300,6 +301,10 @@ def _lower_bound(ctx):
     C = 5
     seeds = ctx.pick(150, 1000)
     bound = math.sqrt(C * T / (2 * math.pi))
+    counts = rng.multinomial(T, np.full(2 * C, 1 / (2 * C)), size=ctx.pick(20000, 100000))
+    exact = -np.sort(-counts, axis=1)[:, :C].sum(axis=1) - T / 2
+    e_mean, e_ci = mean_ci(exact)
+    e_se = (e_ci[1] - e_ci[0]) / (2 * 1.96)
     for name, make in (("OGD", lambda s: OGD(2 * C, C, horizon=T)), ("OMD", lambda s: OMD(2 * C, C, horizon=T)),
                        ("FTPL", lambda s: FTPL(2 * C, C, horizon=T, seed=s))):
         regs = []
@@ -309,6 +314,11 @@ def _lower_bound(ctx):
         m, ci = mean_ci(regs)
         yield ctx.lower(m, bound, ci=ci, use_ci=True, algorithm=name, family="adversarial_pairs",
                         instance=f"C={C}, T={T}, {seeds} seeds")
+        # every committed policy gains T/2 in expectation: its mean regret must match the exact expectation
+        se = math.hypot((ci[1] - ci[0]) / (2 * 1.96), e_se)
+        yield ctx.identity(abs(m - e_mean), 4 * se, algorithm=name, family="adversarial_pairs",
+                           instance=f"C={C}, T={T}: |mean regret - E[top-C] + T/2| vs 4 standard errors",
+                           detail=f"mean regret {m:.2f}, exact expectation {e_mean:.2f}")
 
 
 # ----------------------------------------------------------------------------- rounding
