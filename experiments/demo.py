@@ -86,7 +86,6 @@ def plot(df, outdir: str) -> list[tuple[str, str]]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    os.makedirs(outdir, exist_ok=True)
     fig, ax = plt.subplots(figsize=(5, 3.2))
     g = df.groupby(["kind", "n"], sort=True)["nn_over_mst"].mean().reset_index()
     for kind, sub in g.groupby("kind", sort=True):

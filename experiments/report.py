@@ -385,6 +385,7 @@ def build_report(out: str = "results", quick: bool = True, only=None, skip_check
             continue
         if exp.plot is not None:
             try:
+                os.makedirs(store.figures_dir, exist_ok=True)
                 figs = exp.plot(df, store.figures_dir) or []
                 for item in figs:
                     path, caption = (item if isinstance(item, (tuple, list)) else (item, ""))
