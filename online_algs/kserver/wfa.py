@@ -227,9 +227,12 @@ class RandomKServer(_PointServers):
         if r in self._conf:
             return 0.0, 0.0
         dist = self._d[self._conf, r]
-        p = 1.0 / dist
-        p = p / p.sum()
-        j = int(self._rng.choice(self.k_, p=p))
+        if (dist <= 0).any():  # a pseudo-metric: a server at distance 0 moves for free
+            j = int(np.argmax(dist <= 0))
+        else:
+            p = 1.0 / dist
+            p = p / p.sum()
+            j = int(self._rng.choice(self.k_, p=p))
         cost = float(dist[j])
         self._move(j, r)
         return 0.0, cost
