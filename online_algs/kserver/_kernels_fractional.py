@@ -37,8 +37,9 @@ def bbn_project(x, r, c, delta, target, xold):
     """One request of the primal-dual / Bregman-projection step, in place.
 
     Sets ``x[r] = 0`` and raises the dual ``y`` until ``sum_{q != r} x_q(y) == target`` with
-    ``x_q(y) = min(1, (x_q + delta) exp(y / c_q) - delta)`` (bisection on ``y`` to the last
-    ulp, then the float excess is taken off the entry that grew most). ``xold`` receives the
+    ``x_q(y) = min(1, (x_q + delta) exp(y / c_q) - delta)`` (Illinois root-find on ``y`` with a
+    bisection safeguard, until the bracket is a few ulps wide: about 12 evaluations of the sum;
+    then the float excess is taken off the entry that grew most). ``xold`` receives the
     old ``x``. Returns the old ``x[r]`` (the fetched mass).
     """
     n = x.shape[0]
@@ -61,18 +62,50 @@ def bbn_project(x, r, c, delta, target, xold):
                 hi = yq
     hi = hi * (1.0 + 1e-12) + 1e-300
     lo = 0.0
+    # Illinois (modified regula falsi) on g(y) = f(y) - target, bracket [lo, hi] with
+    # g(lo) < 0 <= g(hi); a bisection step whenever the bracket fails to halve in 3 steps.
+    glo = s0 - target
+    ghi = 0.0
+    for q in range(n):
+        if q != r:
+            ghi += _grow(xold[q], c[q], delta, hi)
+    ghi -= target
+    side = 0
+    width = hi - lo
+    it = 0
     for _ in range(_BISECT_ITERS):
-        mid = 0.5 * (lo + hi)
-        if mid <= lo or mid >= hi:
-            break
-        s = 0.0
+        it += 1
+        if it % 3 == 0:
+            if hi - lo > 0.5 * width:
+                cand = 0.5 * (lo + hi)
+            else:
+                cand = lo - glo * (hi - lo) / (ghi - glo)
+            width = hi - lo
+        else:
+            cand = lo - glo * (hi - lo) / (ghi - glo)
+        if not (lo < cand < hi):
+            cand = 0.5 * (lo + hi)
+            if cand <= lo or cand >= hi:
+                break
+        g = 0.0
         for q in range(n):
             if q != r:
-                s += _grow(xold[q], c[q], delta, mid)
-        if s < target:
-            lo = mid
+                g += _grow(xold[q], c[q], delta, cand)
+        g -= target
+        if g < 0.0:
+            lo = cand
+            glo = g
+            if side == -1:
+                ghi *= 0.5
+            side = -1
         else:
-            hi = mid
+            hi = cand
+            ghi = g
+            if side == 1:
+                glo *= 0.5
+            side = 1
+        if hi - lo <= 4e-16 * hi or ghi == 0.0:
+            break
     s = 0.0
     for q in range(n):
         if q != r:
