@@ -118,3 +118,13 @@ def test_harmonic_probabilities_and_seed():
         alg.serve(1)
         hits += alg.state == (1, 2)
     assert abs(hits / N - 0.75) < 4 * np.sqrt(0.75 * 0.25 / N)
+
+
+def test_harmonic_on_a_pseudo_metric_moves_the_zero_distance_server():
+    from online_algs.metrics import FiniteMetric
+
+    d = np.array([[0.0, 0.0, 2.0], [0.0, 0.0, 2.0], [2.0, 2.0, 0.0]])
+    m = FiniteMetric(d, allow_zero=True)
+    alg = RandomKServer(m, [0, 2], seed=1)
+    alg.reset()
+    assert alg.serve(1) == (0.0, 0.0) and alg.state == (1, 2)
