@@ -728,18 +728,22 @@ _TREE_CACHE: dict = {}
 
 
 def _tree_cache(space, seed, owner):
-    """Build (or reuse) the tree of an HST / metric; exit costs are O(n^2), keep them."""
-    try:
-        key = (id(space), seed if not isinstance(space, np.ndarray) else space.tobytes(), type(space).__name__)
-    except Exception:  # pragma: no cover
-        key = None
-    if key is not None and key in _TREE_CACHE and _TREE_CACHE[key][0] is space:
-        return _TREE_CACHE[key][1]
+    """Build (or reuse) the tree of an HST / metric; exit costs are O(n^2), keep them.
+
+    Only immutable inputs (HST, FiniteMetric) are cached, keyed by identity and embedding seed;
+    a plain array is embedded afresh on every reset (it could have been modified in place)."""
+    from ..mts.hst import HST
+
+    if not isinstance(space, (HST, FiniteMetric)):
+        return _as_tree(space, seed, owner)
+    key = (id(space), seed if isinstance(space, FiniteMetric) else None)
+    hit = _TREE_CACHE.get(key)
+    if hit is not None and hit[0] is space:
+        return hit[1]
     tr = _as_tree(space, seed, owner)
-    if key is not None:
-        if len(_TREE_CACHE) > 64:
-            _TREE_CACHE.clear()
-        _TREE_CACHE[key] = (space, tr)
+    if len(_TREE_CACHE) > 64:
+        _TREE_CACHE.clear()
+    _TREE_CACHE[key] = (space, tr)
     return tr
 
 
