@@ -34,6 +34,7 @@ from ..base import RequestThenMove, kernel_seed
 from ..exceptions import InvalidInputError
 from ..run import RunResult
 from . import _kernels_classic as K
+from . import traces as _traces  # noqa: F401  (makes ``online_algs.caching.traces`` an attribute)
 from .belady import _check_trace, _id_map, belady_misses, next_use
 
 __all__ = ["LRU", "FIFO", "LFU", "CLOCK", "RandomEviction", "Marking", "ARC", "Belady", "belady_misses",
