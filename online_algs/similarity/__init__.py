@@ -21,6 +21,10 @@ from .acai import *  # noqa: F401,F403
 from .acai import __all__ as _acai_all
 from .offline import *  # noqa: F401,F403
 from .offline import __all__ as _offline_all
+from .adapters import *  # noqa: F401,F403
+from .adapters import __all__ as _adapters_all
+from .workloads import *  # noqa: F401,F403
+from .workloads import __all__ as _workloads_all
 
 __all__ = (list(_costs_all) + list(_problem_all) + list(_index_all) + list(_policies_all) + list(_acai_all)
-           + list(_offline_all))
+           + list(_offline_all) + list(_adapters_all) + list(_workloads_all))

@@ -105,62 +105,42 @@ def greedy_static(ds: Datastore, queries, capacity) -> dict:
     return {"ids": np.asarray(chosen, dtype=np.int64), "gain": total0 - cost, "cost": cost}
 
 
-def _gain_lp_terms(ds: Datastore, q: np.ndarray):
-    """Rows (weight, m, object list) of the concave gain, for every request (docs/theory/acai_gain.md)."""
-    D = pairwise_distances(q, ds.catalog, ds.metric)
-    k, cf = ds.k, ds.fetch_cost
-    terms = []
-    for t in range(q.shape[0]):
-        cand = np.flatnonzero(candidate_mask(D[t], k, cf))
-        d = D[t, cand]
-        n = len(cand)
-        vals = np.concatenate([d, d + cf])
-        typ = np.concatenate([np.zeros(n, dtype=int), np.ones(n, dtype=int)])
-        obj = np.concatenate([cand, cand])
-        order = np.lexsort((np.arange(2 * n), vals))
-        A = 0
-        window = set()
-        for i in range(2 * n - 1):
-            e = order[i]
-            if typ[e] == 0:
-                window.add(int(obj[e]))
-            else:
-                window.discard(int(obj[e]))
-                A += 1
-            w = vals[order[i + 1]] - vals[e]
-            if A >= k:
-                break
-            if w > 0 and window:
-                terms.append((w, k - A, sorted(window)))
-    return terms
-
-
 def lp_static_bound(ds: Datastore, queries, capacity, solver: str = "HIGHS") -> dict:
-    r"""Upper bound on the best static gain: the LP relaxation of the gain over the capped simplex.
+    r"""Upper bound on the best static gain: the LP relaxation of the static cache over the capped simplex.
 
-    .. math:: \max_{x \in [0,1]^N, \sum x = h} \sum_t G(r_t, x)
-              = \max \sum_j w_j z_j \ \text{s.t.}\ z_j \le m_j,\ z_j \le \sum_{o \in L_j} x_o
+    The concave extension of the serving cost is itself a small LP (fill the ``k`` answer slots
+    with local copies of capacity ``x_o`` and remote copies of capacity ``1 - x_o``, cheapest first;
+    ``docs/theory/acai_gain.md``), so
 
-    (the terms ``w_j min(m_j, sum_{L_j} x)`` of the gain, ``docs/theory/acai_gain.md``). Every
-    integral cache is feasible, so the value bounds the best static gain from above.
-    Returns dict ``bound``, ``x`` (the fractional optimum). Raises :class:`SolverError`.
+    .. math:: \min_{x, a, b} \sum_t \sum_{o \in K_t} c_{t,o} a_{t,o} + (c_{t,o} + c_f) b_{t,o}
+              \ \text{s.t.}\ a_{t,o} \le x_o,\ a_{t,o} + b_{t,o} \le 1,\ \sum_o a_{t,o} + b_{t,o} = k,\
+              \sum_o x_o = h,\ 0 \le x \le 1,\ a, b \ge 0
+
+    (``K_t`` the candidates of request ``t``) is the minimum total serving cost over fractional
+    caches; every integral cache is feasible, so ``sum_t C(r_t, 0)`` minus it bounds the best static
+    gain from above. O(T K) variables. Returns dict ``bound``, ``x``. Raises :class:`SolverError`.
     """
     import cvxpy as cp
     import scipy.sparse as sp
 
     q, h = _check(ds, queries, capacity, "lp_static_bound")
-    N = ds.n
-    terms = _gain_lp_terms(ds, q)
-    if not terms:
-        return {"bound": 0.0, "x": np.full(N, h / N)}
-    w = np.array([t[0] for t in terms])
-    m = np.array([t[1] for t in terms], dtype=float)
-    rows = np.concatenate([np.full(len(t[2]), j) for j, t in enumerate(terms)])
-    cols = np.concatenate([np.asarray(t[2]) for t in terms])
-    A = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(terms), N))
+    N, k, cf = ds.n, ds.k, ds.fetch_cost
+    D = pairwise_distances(q, ds.catalog, ds.metric)
+    rows, cols, dv = [], [], []
+    for t in range(q.shape[0]):
+        c = np.flatnonzero(candidate_mask(D[t], k, cf))
+        rows.append(np.full(len(c), t))
+        cols.append(c)
+        dv.append(D[t, c])
+    rows, cols, dv = np.concatenate(rows), np.concatenate(cols), np.concatenate(dv)
+    P = len(rows)
+    Sel = sp.csr_matrix((np.ones(P), (np.arange(P), cols)), shape=(P, N))
+    Grp = sp.csr_matrix((np.ones(P), (rows, np.arange(P))), shape=(q.shape[0], P))
     x = cp.Variable(N)
-    z = cp.Variable(len(terms))
-    prob = cp.Problem(cp.Maximize(w @ z), [z <= m, z <= A @ x, x >= 0, x <= 1, cp.sum(x) == h])
+    a = cp.Variable(P)
+    b = cp.Variable(P)
+    cons = [a <= Sel @ x, a + b <= 1, Grp @ (a + b) == k, cp.sum(x) == h, x >= 0, x <= 1, a >= 0, b >= 0]
+    prob = cp.Problem(cp.Minimize(dv @ a + (dv + cf) @ b), cons)
     try:
         prob.solve(solver=solver)
     except cp.error.SolverError as exc:
@@ -169,7 +149,8 @@ def lp_static_bound(ds: Datastore, queries, capacity, solver: str = "HIGHS") -> 
     if prob.status not in ("optimal", "optimal_inaccurate"):
         raise SolverError(f"lp_static_bound: the LP ended with status {prob.status!r}; try solver='CLARABEL'.",
                           status=prob.status, solver=solver)
-    return {"bound": float(prob.value), "x": np.clip(np.asarray(x.value).ravel(), 0.0, 1.0)}
+    e0 = empty_costs(ds, q)
+    return {"bound": float(e0.sum() - prob.value), "x": np.clip(np.asarray(x.value).ravel(), 0.0, 1.0)}
 
 
 def best_static(ds: Datastore, queries, capacity, method: str = "auto", max_subsets: int = 5000) -> dict:
