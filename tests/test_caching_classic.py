@@ -266,6 +266,15 @@ def test_hit_series_and_final_state():
         assert fast_alg.state == slow_alg.state and len(fast_alg.state) <= 4
 
 
+def test_thinned_states_equal_twin():
+    x = tr.zipf_trace(15, 101, seed=9)
+    for cls in ALL:
+        f = online_algs.run(_make(cls, 4), x, states=True, thin=7)
+        s = online_algs.run(_make(cls, 4), x, states=True, thin=7, fast=False)
+        assert f.states == s.states and np.array_equal(f.state_steps, s.state_steps)
+        assert list(f.state_steps) == list(range(0, 101, 7)) + [101]
+
+
 def test_defaults_record_nothing():
     res = online_algs.run(LRU(capacity=3), tr.zipf_trace(10, 100, seed=0))
     assert res.movement is None and res.states is None and "hit_series" not in res.info

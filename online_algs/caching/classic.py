@@ -310,7 +310,7 @@ class LFU(_PagingPolicy):
     oldest. Complexity: O(log k) per request (indexed binary heap), O(N + k) state.
     Guarantee: none: LFU is not competitive. On ``k-1`` pages requested m times each followed
     by m alternations of two new pages, LFU misses on every alternation while OPT misses
-    k + 2 times, so the ratio grows linearly in m: Theorem ``caching.lfu.not_competitive``.
+    k + 1 times, so the ratio grows linearly in m: Theorem ``caching.lfu.not_competitive``.
 
     Parameters
     ----------
