@@ -135,6 +135,15 @@ def test_cruel_taskmaster_ratio_exactly_2n_minus_1(n):
     assert ratios.max() <= 2 * n - 1 + 1e-12
 
 
+@pytest.mark.parametrize("n", [3, 5])
+def test_cruel_taskmaster_odd_2d_over_eps_settles_below(n):
+    m = uniform(n, 3.0)  # 2d/eps = 3 (odd), exact in binary
+    c, a = cruel_taskmaster(WorkFunctionAlgorithm(m), m, 600, 2.0)
+    res = run(WorkFunctionAlgorithm(m), c, series=True)
+    ratios = np.cumsum(res.service + res.movement) / work_function(m, c)[1:].min(axis=1)
+    assert ratios[300:].max() == pytest.approx(2 * n - 1 - (n - 2) / 3, rel=1e-12)
+
+
 def test_wfa_additive_term_needed_fact_sheet_instance():
     m = line([0.0, 1.0, 2.0])
     c, a = cruel_taskmaster(WorkFunctionAlgorithm(m, start=1), m, 4, 2.0)
