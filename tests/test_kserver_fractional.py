@@ -244,3 +244,46 @@ def test_reject_bad_rounding_seed():
 def test_reject_invalid_matrix():
     with pytest.raises(InvalidInputError, match="symmetric"):
         run(FractionalKServerHST(np.array([[0, 1.0], [2.0, 0]]), [0]), [1])
+
+
+def test_matching_cost_matches_brute_force():
+    import itertools
+
+    from online_algs.kserver.fractional import _matching_cost
+
+    rng = np.random.default_rng(4)
+    d = random_metric("euclidean", 7, seed=5).d
+    for _ in range(20):
+        old = np.zeros(7, dtype=np.uint8)
+        new = np.zeros(7, dtype=np.uint8)
+        old[rng.choice(7, size=3, replace=False)] = 1
+        new[rng.choice(7, size=3, replace=False)] = 1
+        out = np.flatnonzero((old == 1) & (new == 0))
+        inn = np.flatnonzero((old == 0) & (new == 1))
+        best = min((sum(d[a, b] for a, b in zip(out, perm)) for perm in itertools.permutations(inn)), default=0.0)
+        assert _matching_cost(d, old, new) == pytest.approx(best, abs=1e-12)
+
+
+def test_lp_solver_failure_becomes_solver_error(monkeypatch):
+    import cvxpy as cp
+
+    from online_algs.exceptions import SolverError
+
+    def boom(self, *a, **k):
+        raise cp.error.SolverError("forced")
+
+    monkeypatch.setattr(cp.Problem, "solve", boom)
+    h, init, seq = _inst(1, n=5, k=2, T=5)
+    with pytest.raises(SolverError) as ei:
+        kserver_hst_lp(h, seq, init)
+    assert ei.value.solver == "HIGHS"
+
+
+def test_reject_lp_request_out_of_range():
+    with pytest.raises(InvalidInputError, match="<= 3"):
+        kserver_hst_lp(H, [0, 4], [1])
+
+
+def test_reject_lazy_dp_too_many_configs():
+    with pytest.raises(InvalidInputError, match="max_configs"):
+        kserver_lazy_dp(random_metric("uniform", 30, seed=0), [0, 1], list(range(15)))

@@ -375,7 +375,6 @@ class RoundedWeightedPaging(FractionalWeightedPaging):
         self._perm = np.arange(self.n_, dtype=np.int64)
         self._sel = np.zeros(self.n_, dtype=np.uint8)
         self._acc["repairs"] += _K.systematic_select(self._x, self._perm, self._U, -1, self._sel)
-        self._unit = self.costs_
 
     def serve(self, request):
         r = int(request)
@@ -405,24 +404,17 @@ class RoundedWeightedPaging(FractionalWeightedPaging):
         leaves, parent, order, length = self._tree_arrays()
         cost, fetch, fcost, cfg, hits, rep = _K.run_rounded(
             self._x, seq, self._C, self._per_request, self.delta_, self.target_, self._tree_mode, leaves, parent,
-            order, length, self._perm, self._U, self._unit_costs())
+            order, length, self._perm, self._U, self.costs_)
         self._acc["fetch"] = float(fetch.sum())
         self._acc["frac"] = float(fcost.sum())
         self._acc["hits"] = int(hits)
         self._acc["repairs"] += int(rep)
-        cost = self._batch_cost(cost, cfg)
         st = None
         if states:
             idx = _state_steps(len(seq), thin)
             st = [tuple(int(q) for q in np.flatnonzero(cfg[i])) for i in idx]
         self._sel = cfg[-1].copy()
         return _result(self, seq, cost, series, states, st, thin, states_are_list=True)
-
-    def _unit_costs(self):
-        return self.costs_
-
-    def _batch_cost(self, cost, cfg):
-        return cost
 
     @property
     def state(self):
