@@ -200,8 +200,14 @@ def _as_tree(space, embedding_seed, owner):
         return _Tree(space, np.arange(space.n_leaves), None)
     if isinstance(space, FiniteMetric) and space.kind == "hst" and isinstance(space.info.get("hst"), HST):
         return _Tree(space.info["hst"], np.arange(space.n), None)
-    if isinstance(space, FiniteMetric) or (isinstance(space, np.ndarray) and space.ndim == 2):
-        metric = space if isinstance(space, FiniteMetric) else FiniteMetric(space)
+    arr = None
+    if not isinstance(space, FiniteMetric):
+        try:
+            arr = np.asarray(space, dtype=np.float64)
+        except (TypeError, ValueError):
+            arr = None
+    if isinstance(space, FiniteMetric) or (arr is not None and arr.ndim == 2):
+        metric = space if isinstance(space, FiniteMetric) else FiniteMetric(arr)
         seed = check_seed(embedding_seed, owner=owner)
         hst, lop = frt_embedding(metric, seed=seed)
         return _Tree(hst, lop, metric)
