@@ -512,7 +512,8 @@ class FractionalKServerHST(_FractionalBase):
 
     Complexity: O(n * B + n_nodes) per request (numba kernel), O(n^2) memory for the exit costs.
 
-    Guarantee: feasibility is exact (to 1e-12); cost >= the fractional LP optimum on the tree
+    Guarantee: feasibility is exact (to 1e-12 after 10^5 requests, Theorem
+    ``kserver.fractional.feasible``); cost >= the fractional LP optimum on the tree
     (Theorem ``kserver.fractional.at_least_opt``). Its competitive ratio is *empirical*:
     measured against ``(log k)^2`` at fixed size (Theorem ``kserver.fractional.ratio_k``) and
     against the HST size at fixed ``k`` (Theorem ``kserver.fractional.ratio_size``); the

@@ -403,3 +403,37 @@ def _lp_le_opt(ctx):
     yield ctx.upper(worst_star, 0.0, tol=1e-7, algorithm="weighted_paging_lp(star)", family="zipf+uniform",
                     instance=f"{reps} instances", seed=ctx.seed,
                     detail="max of star LP - k-server OPT on weighted_star(c/2)")
+
+
+@theorem("kserver.fractional.feasible",
+         statement="Mass conservation and feasibility of the fractional states after long runs: max violation of "
+                   "z_root = k, z_u = sum of children and 0 <= z_leaf <= 1 (and sum x = n - k, 0 <= x <= 1 for paging) "
+                   "<= 1e-12 * k after 10^5 (quick) / 10^6 (thorough) requests.",
+         reference="Fact sheet check 7 (entropic methods) [std]", kind="identity",
+         algorithms=["FractionalKServerHST", "FractionalWeightedPaging"], families=["uniform"])
+def _feasible(ctx):
+    T = ctx.pick(100_000, 1_000_000)
+    n, k = 32, 6
+    h, init, rng = _hst_instance(n, k, ctx.seed_for(1))
+    seq = rng.integers(0, n, size=T).astype(np.int64)
+    alg = FractionalKServerHST(h, init)
+    res = run(alg, seq, states=True, series=False, thin=max(1, T // 10))
+    worst = 0.0
+    leaves = np.asarray(h.leaves)
+    for z in res.states:
+        agg = np.zeros_like(z)
+        for v in h.order[1:]:
+            agg[h.parent[v]] += z[v]
+        internal = np.ones(len(z), dtype=bool)
+        internal[leaves] = False
+        worst = max(worst, abs(z[h.root] - k), float(np.max(np.abs(agg - z)[internal])),
+                    float(max(0.0, -z[leaves].min())), float(max(0.0, z[leaves].max() - 1.0)))
+    yield ctx.identity(worst, 1e-12 * k, algorithm="FractionalKServerHST", family="uniform",
+                       instance=f"n={n}, k={k}, T={T}", seed=ctx.seed, detail="max polytope violation over 11 states")
+    c = rng.uniform(0.5, 4.0, size=n)
+    res = run(FractionalWeightedPaging(c, k), seq, states=True, series=False, thin=max(1, T // 10))
+    worst = 0.0
+    for x in res.states:
+        worst = max(worst, abs(float(x.sum()) - (n - k)), float(max(0.0, -x.min())), float(max(0.0, x.max() - 1.0)))
+    yield ctx.identity(worst, 1e-12 * k, algorithm="FractionalWeightedPaging", family="uniform",
+                       instance=f"n={n}, k={k}, T={T}", seed=ctx.seed, detail="max |sum x - (n-k)| and box violation")
