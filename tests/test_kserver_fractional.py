@@ -113,8 +113,8 @@ def test_hits_cost_nothing():
 
 # ------------------------------------------------------------------------- optima
 def test_at_least_tree_lp_and_lp_below_integral_opt():
-    for s in range(4):
-        h, init, seq = _inst(10 + s, n=7, k=2, T=30)
+    for s in range(3):
+        h, init, seq = _inst(10 + s, n=7, k=2, T=25)
         lp = kserver_hst_lp(h, seq, init).value
         alg = run(FractionalKServerHST(h, init), seq).total_cost
         assert alg >= lp - 1e-7

@@ -52,14 +52,14 @@ def test_kernel_step_matches_brentq_twin():
 
 def test_closed_form_equals_continuous_process():
     rng = np.random.default_rng(1)
-    for _ in range(5):
+    for _ in range(3):
         n, k = 6, 2
         x = _random_state(rng, n, k)
         r = int(np.argmax(x))
         c = rng.uniform(0.5, 3.0, size=n)
         closed = bbn_step(x, r, c, 1.0 / k, float(n - k))
-        euler = euler_bbn_step(x, r, c, 1.0 / k, float(n - k), dy=2e-5)
-        np.testing.assert_allclose(closed, euler, atol=5e-4)
+        euler = euler_bbn_step(x, r, c, 1.0 / k, float(n - k), dy=5e-5)
+        np.testing.assert_allclose(closed, euler, atol=1e-3)
 
 
 def test_step_is_the_bregman_projection_kkt():
