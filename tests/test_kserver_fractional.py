@@ -287,3 +287,14 @@ def test_reject_lp_request_out_of_range():
 def test_reject_lazy_dp_too_many_configs():
     with pytest.raises(InvalidInputError, match="max_configs"):
         kserver_lazy_dp(random_metric("uniform", 30, seed=0), [0, 1], list(range(15)))
+
+
+def test_single_server_is_forced_and_optimal():
+    # k = 1: the server must sit on every request, so ALG = OPT = LP = sum of consecutive distances
+    h, init, seq = _inst(21, n=6, k=1, T=20)
+    res = run(FractionalKServerHST(h, init), seq)
+    D = h.distance_matrix()
+    path = np.concatenate([init, seq])
+    forced = float(sum(D[a, b] for a, b in zip(path[:-1], path[1:])))
+    assert res.total_cost == pytest.approx(forced, rel=1e-12)
+    assert kserver_hst_lp(h, seq, init).value == pytest.approx(forced, rel=1e-7)
