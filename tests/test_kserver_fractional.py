@@ -298,3 +298,14 @@ def test_single_server_is_forced_and_optimal():
     forced = float(sum(D[a, b] for a, b in zip(path[:-1], path[1:])))
     assert res.total_cost == pytest.approx(forced, rel=1e-12)
     assert kserver_hst_lp(h, seq, init).value == pytest.approx(forced, rel=1e-7)
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(3, 10))
+def test_rounded_fast_equals_slow_property(seed, n):
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, n))
+    h, init, seq = _inst(seed, n=n, k=k, T=20)
+    a = run(RoundedKServerHST(h, init, seed=seed % 1000), seq, states=True)
+    b = run(RoundedKServerHST(h, init, seed=seed % 1000), seq, states=True, fast=False)
+    np.testing.assert_allclose(a.movement, b.movement, atol=1e-9)
+    assert a.states == b.states and a.info["repairs"] == b.info["repairs"] == 0
