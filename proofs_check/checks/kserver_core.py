@@ -62,8 +62,8 @@ def _opt(m, req, init):
                    "SIAM J. Comput. 1991 (trees)",
          kind="upper", algorithms=["DoubleCoverage"], families=list(FAMS))
 def _dc_competitive(ctx):
-    T = ctx.pick(300, 3000)
-    reps = ctx.pick(2, 6)
+    T = ctx.pick(300, 2000)
+    reps = ctx.pick(2, 4)
     for kind in ("line", "tree", "steiner_tree"):
         for fam in FAMS:
             worst = None
@@ -112,7 +112,7 @@ def _dc_lower(ctx):
     for D, phases in ctx.pick([(10, 20), (20, 50)], [(10, 20), (20, 200), (40, 500)]):
         m, req, dinit, oinit = dc_hk_line_family(D, phases)
         alg = run(DoubleCoverage(m, dinit), req).total_cost
-        opt = offline_optimum(m, req, oinit).value
+        opt = _opt(m, req, oinit)
         yield ctx.lower(alg / opt, 4.0 / 3.0, algorithm="DoubleCoverage", family="line/spread_squeeze",
                         instance=f"h=1, k=2, D={D}, phases={phases}", detail=f"ratio {alg / opt:.5f}")
         yield ctx.identity(abs(alg - (4.0 / 3.0 * opt + D / 3.0)) / max(1.0, alg), 1e-9, algorithm="DoubleCoverage",
