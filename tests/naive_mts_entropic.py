@@ -33,7 +33,7 @@ def naive_star_projection(x, c, omega, delta):
     if y_of(hi).sum() - 1.0 <= 0.0:
         L = hi
     else:
-        L = brentq(lambda L: y_of(L).sum() - 1.0, lo, hi, xtol=1e-15, rtol=4e-16, maxiter=500)
+        L = brentq(lambda L: y_of(L).sum() - 1.0, lo, hi, xtol=1e-15, rtol=1e-15, maxiter=500)
     y = y_of(L)
     return y / y.sum(), L
 
