@@ -370,8 +370,8 @@ def _marginals(ctx):
          reference="derived in docs/theory/no_regret_caching.md (systematic sampling)", kind="upper",
          algorithms=["Rounded(coupled)"], families=["zipf", "shifting", "adversarial_pairs"])
 def _coupled_movement(ctx):
-    T = ctx.pick(300, 4000)
-    seeds = ctx.pick(8, 60)
+    T = ctx.pick(300, 2000)
+    seeds = ctx.pick(8, 40)
     N, C = 60, 6
     for fam, make in (("zipf", lambda s: zipf_trace(N, T, 1.0, seed=s)),
                       ("shifting", lambda s: shifting_trace(N, T, 1.0, 4, seed=s)),
