@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
 from naive_similarity import naive_gain, naive_serving_cost
-from online_algs.similarity import (BruteForceIndex, Datastore, FaissFlatIndex, FaissIVFIndex, answer, gain,
+from online_algs.similarity import (BruteForceIndex, Datastore, FaissFlatIndex, FaissIVFIndex, FaissSlotIndex, answer,
+                                    gain,
                                     gain_and_supergradient, pairwise_distances, recall_at_k, serving_cost)
 from online_algs.similarity.costs import candidate_mask
 
@@ -122,7 +123,10 @@ def test_datastore_cost_equals_serving_cost():
 
 
 # ----------------------------------------------------------------- indexes
-@pytest.mark.parametrize("cls", [BruteForceIndex, FaissFlatIndex])
+SLOTS = lambda d: FaissSlotIndex(d, 60)  # noqa: E731
+
+
+@pytest.mark.parametrize("cls", [BruteForceIndex, FaissFlatIndex, SLOTS])
 def test_index_add_search_remove_stable_ids(cls):
     rng = np.random.default_rng(5)
     X = rng.normal(size=(50, 8))
@@ -141,7 +145,7 @@ def test_index_add_search_remove_stable_ids(cls):
     np.testing.assert_allclose(D[0], ref, rtol=1e-5)
 
 
-@pytest.mark.parametrize("cls", [BruteForceIndex, FaissFlatIndex])
+@pytest.mark.parametrize("cls", [BruteForceIndex, FaissFlatIndex, SLOTS])
 def test_index_pads_when_fewer_than_k(cls):
     idx = cls(2)
     idx.add([7], [[0.0, 0.0]])
@@ -175,3 +179,27 @@ def test_ivf_exact_when_all_lists_probed_and_supports_remove():
     assert 0.0 < recall_at_k(ivf, bf, Q, 5) <= 1.0
     ivf.remove([0, 1, 2])
     assert len(ivf) == 397 and not ivf.contains([0]).any()
+
+
+def test_slot_index_reuses_slots_matches_brute_force_and_pickles():
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(200, 6))
+    slots, bf = FaissSlotIndex(6, 30), BruteForceIndex(6)
+    live = []
+    for step in range(60):  # random inserts and evictions, always <= 30 stored
+        if len(live) == 30 or (live and rng.random() < 0.4):
+            o = live.pop(int(rng.integers(len(live))))
+            slots.remove([o])
+            bf.remove([o])
+        else:
+            o = int(rng.choice(np.setdiff1d(np.arange(200), live)))
+            live.append(o)
+            slots.add([o], X[[o]])
+            bf.add([o], X[[o]])
+    Q = rng.normal(size=(25, 6))
+    assert recall_at_k(slots, bf, Q, 5) == 1.0
+    np.testing.assert_allclose(slots.search(Q, 5)[0], bf.search(Q, 5)[0], rtol=1e-5)
+    s2 = pickle.loads(pickle.dumps(slots))
+    np.testing.assert_array_equal(s2.search(Q, 5)[1], slots.search(Q, 5)[1])
+    s2.add([999], X[[0]])  # the unpickled copy writes into its own memory
+    assert 999 not in slots.search(X[[0]], 1)[1]

@@ -177,3 +177,13 @@ def test_dynamic_optimum_too_many_states():
     ds = Datastore(np.random.default_rng(0).normal(size=(40, 2)), k=1)
     with pytest.raises(InvalidInputError, match="MAX_STATES"):
         dynamic_optimum(ds, np.zeros((2, 2)), 6)
+
+
+def test_slot_index_full():
+    from online_algs.similarity import FaissSlotIndex
+
+    idx = FaissSlotIndex(2, 1)
+    idx.add([3], [[0.0, 0.0]])
+    with pytest.raises(InvalidInputError, match="free slots"):
+        idx.add([4], [[1.0, 1.0]])
+    assert len(idx) == 1 and idx.contains([3])[0]

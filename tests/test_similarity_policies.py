@@ -33,9 +33,10 @@ def test_simlru_matches_naive_twin(seed, k):
 def test_faiss_cache_index_gives_same_costs():
     ds, q = _rand(3, n=40, d=6, T=120, k=2)
     a = online_algs.run(SimLRU(ds, 8), q)
-    b = online_algs.run(SimLRU(ds, 8, cache_index="faiss-flat"), q)
-    assert a.service_cost == pytest.approx(b.service_cost, rel=1e-6)
-    assert a.movement_cost == b.movement_cost
+    for kind in ("faiss-flat", "faiss-slots"):
+        b = online_algs.run(SimLRU(ds, 8, cache_index=kind), q)
+        assert a.service_cost == pytest.approx(b.service_cost, rel=1e-6)
+        assert a.movement_cost == b.movement_cost
 
 
 def test_simlru_hit_after_miss():

@@ -112,7 +112,7 @@ class _FractionalPolicy(_SimilarityPolicy):
     def _fractional_step(self, q, E):
         """Serve with the integral cache, then learn and re-round. Returns (service, movement)."""
         movement = 0.0
-        if self._t == 0:  # the first integral cache is fetched before the first request
+        if self._t == 0 and not self._order:  # the first integral cache is fetched before the first request
             movement += self._move_to(self._round(self._y()))
         self._t += 1
         cand, dist, cached = self._view(q, E[:self._ds.k])
@@ -212,6 +212,21 @@ class ACAI(_FractionalPolicy):
 
     def _step(self, q, E):
         return self._fractional_step(q, E)
+
+    def warm(self, ids) -> None:
+        """Start from the integral cache ``ids`` (``len(ids) == capacity``) and the fractional state
+        ``(1 - 1e-3) 1_ids + 1e-3 h/N`` (see ``_SimilarityPolicy.warm``)."""
+        if not hasattr(self, "_yv"):
+            self.reset()
+        ids = self._ds.check_ids(ids, "ids", "ACAI.warm")
+        if len(np.unique(ids)) != self.capacity_ or len(ids) != self.capacity_:
+            raise InvalidInputError(f"The 'ids' of ACAI.warm must be {self.capacity_} distinct ids (the capacity). "
+                                    f"Got {len(ids)} ids.")
+        super().warm(ids)
+        eps = 1e-3
+        y = np.full(self._ds.n, eps * self.capacity_ / self._ds.n)
+        y[ids] += 1.0 - eps
+        self._yv = y
 
     @property
     def fractional_state(self) -> np.ndarray:

@@ -11,7 +11,7 @@ Every backend stores vectors under stable integer ids and offers
 Every call validates its whole input **before** mutating, so a rejected call leaves the index
 unchanged. Backends: :class:`BruteForceIndex` (exact, numpy, float64: the reference),
 :class:`FaissFlatIndex` (``IndexIDMap2(IndexFlatL2)``, exact up to float32 rounding, for the local
-cache) and :class:`FaissIVFIndex` (``IndexIVFFlat``, approximate, ``nprobe`` lists scanned, for a
+cache), :class:`FaissSlotIndex` (a preallocated ``IndexFlatL2`` written in place: O(d) evictions) and :class:`FaissIVFIndex` (``IndexIVFFlat``, approximate, ``nprobe`` lists scanned, for a
 large remote catalog; :func:`recall_at_k` measures it against brute force).
 """
 
@@ -23,9 +23,9 @@ from .._validation import check_float_array, check_int, check_int_array
 from ..exceptions import InvalidInputError
 from .costs import check_metric, pairwise_distances
 
-__all__ = ["BruteForceIndex", "FaissFlatIndex", "FaissIVFIndex", "make_index", "recall_at_k", "INDEX_KINDS"]
+__all__ = ["BruteForceIndex", "FaissFlatIndex", "FaissSlotIndex", "FaissIVFIndex", "make_index", "recall_at_k", "INDEX_KINDS"]
 
-INDEX_KINDS = ("exact", "faiss-flat", "faiss-ivf")
+INDEX_KINDS = ("exact", "faiss-flat", "faiss-slots", "faiss-ivf")
 
 
 class _BaseIndex:
@@ -205,6 +205,90 @@ class FaissFlatIndex(_BaseIndex):
         self.__dict__.update(st)
 
 
+class FaissSlotIndex(_BaseIndex):
+    """Exact L2 k-NN over a fixed number of slots: ``IndexFlatL2`` written in place (fast evictions).
+
+    The ``capacity`` slots are preallocated; an empty slot holds a far-away sentinel vector and
+    is filtered from the results. ``add`` writes vectors into free slots and ``remove`` writes the
+    sentinel back: O(d) per id, against O(n) compaction plus a reverse-map rebuild for
+    ``IndexIDMap2.remove_ids``. ``search`` O(m capacity d). Float32 inside, distances converted to
+    Euclidean (not squared) float64.
+    """
+
+    kind = "faiss-slots"
+    SENTINEL = 1e15
+
+    def __init__(self, dim: int, capacity: int):
+        super().__init__(dim)
+        self.capacity = check_int("capacity", capacity, low=1, owner="FaissSlotIndex")
+        self._build()
+        self._slot_id = np.full(self.capacity, -1, dtype=np.int64)
+        self._slot_of: dict[int, int] = {}
+        self._free = list(range(self.capacity - 1, -1, -1))
+
+    def _build(self, index=None):
+        faiss = _faiss()
+        if index is None:
+            index = faiss.IndexFlatL2(self.dim)
+            index.add(np.full((self.capacity, self.dim), self.SENTINEL, dtype=np.float32))
+        self._index = index
+        self._xb = faiss.rev_swig_ptr(index.get_xb(), self.capacity * self.dim).reshape(self.capacity, self.dim)
+
+    def add(self, ids, vectors) -> None:
+        ids = self._check_new_ids(ids)
+        v = self._check_vectors(vectors, len(ids))
+        if len(ids) > len(self._free):
+            raise InvalidInputError(f"FaissSlotIndex.add: {len(ids)} new ids do not fit the {len(self._free)} free "
+                                    f"slots (capacity {self.capacity}); remove ids first.")
+        for i, vec in zip(ids, v):
+            slot = self._free.pop()
+            self._xb[slot] = vec
+            self._slot_id[slot] = int(i)
+            self._slot_of[int(i)] = slot
+            self._ids.add(int(i))
+
+    def remove(self, ids) -> None:
+        ids = self._check_known_ids(ids)
+        for i in ids:
+            slot = self._slot_of.pop(int(i))
+            self._xb[slot] = self.SENTINEL
+            self._slot_id[slot] = -1
+            self._free.append(slot)
+            self._ids.discard(int(i))
+
+    def search(self, queries, k: int):
+        q, k = self._check_queries(queries, k)
+        return self._search(q, k)
+
+    def _search(self, q: np.ndarray, k: int):
+        m = q.shape[0]
+        D = np.full((m, k), np.inf)
+        I = np.full((m, k), -1, dtype=np.int64)
+        kk = min(k, len(self._ids))
+        if kk == 0:
+            return D, I
+        Df, If = self._index.search(np.ascontiguousarray(q, dtype=np.float32), kk)
+        ids = self._slot_id[np.maximum(If, 0)]
+        ids[If < 0] = -1
+        D[:, :kk] = np.where(ids >= 0, np.sqrt(np.maximum(Df.astype(np.float64), 0.0)), np.inf)
+        I[:, :kk] = ids
+        return D, I
+
+    def __getstate__(self):
+        faiss = _faiss()
+        st = dict(self.__dict__)
+        st["_index"] = faiss.serialize_index(self._index)
+        del st["_xb"]
+        return st
+
+    def __setstate__(self, st):
+        faiss = _faiss()
+        st = dict(st)
+        index = faiss.deserialize_index(st.pop("_index"))
+        self.__dict__.update(st)
+        self._build(index)
+
+
 class FaissIVFIndex(FaissFlatIndex):
     """Approximate L2 k-NN with Faiss ``IndexIVFFlat`` (inverted lists over a k-means coarse quantiser).
 
@@ -239,8 +323,10 @@ class FaissIVFIndex(FaissFlatIndex):
         self._index.nprobe = self.nprobe
 
 
-def make_index(kind: str, dim: int, *, metric="euclidean", train=None, nlist=None, nprobe=8, seed=0):
-    """Build an empty index of ``kind`` in :data:`INDEX_KINDS` (Faiss backends: Euclidean only)."""
+def make_index(kind: str, dim: int, *, metric="euclidean", train=None, nlist=None, nprobe=8, seed=0,
+               capacity=None):
+    """Build an empty index of ``kind`` in :data:`INDEX_KINDS` (Faiss backends: Euclidean only;
+    ``"faiss-slots"`` needs ``capacity``)."""
     if kind not in INDEX_KINDS:
         raise InvalidInputError(f"The index kind must be one of {list(INDEX_KINDS)}. Got {kind!r} instead.")
     if kind != "exact" and metric != "euclidean":
@@ -250,6 +336,8 @@ def make_index(kind: str, dim: int, *, metric="euclidean", train=None, nlist=Non
         return BruteForceIndex(dim, metric)
     if kind == "faiss-flat":
         return FaissFlatIndex(dim)
+    if kind == "faiss-slots":
+        return FaissSlotIndex(dim, capacity)
     if nlist is None:
         nlist = max(1, int(np.sqrt(len(train))))
     return FaissIVFIndex(dim, train, nlist=nlist, nprobe=nprobe, seed=seed)

@@ -56,9 +56,9 @@ class _SimilarityPolicy(RequestThenMove):
                                     f"Datastore(catalog, k=..., fetch_cost=...).")
         ds = self.datastore
         self.capacity_ = ds.check_capacity(self.capacity, owner)
-        check_choice("cache_index", self.cache_index, ("exact", "faiss-flat"), owner=owner)
+        check_choice("cache_index", self.cache_index, ("exact", "faiss-flat", "faiss-slots"), owner=owner)
         self._ds = ds
-        self._index = make_index(self.cache_index, ds.dim, metric=ds.metric)
+        self._index = make_index(self.cache_index, ds.dim, metric=ds.metric, capacity=self.capacity_)
         self._order: OrderedDict = OrderedDict()  # cached ids, least recently used first
         self._hits = 0
         self._inserted = 0
@@ -127,6 +127,24 @@ class _SimilarityPolicy(RequestThenMove):
             return None
         return dynamic_optimum(self.datastore, seq, self.capacity)["cost"]
 
+    def warm(self, ids) -> None:
+        """Fill the (freshly reset) cache with ``ids`` at no cost, e.g. to benchmark a full cache.
+
+        Call after ``reset()`` and before serving; ``online_algs.run`` resets, so drive
+        ``serve`` yourself afterwards. Validated before anything changes (ids unique, in the
+        catalog, at most ``capacity`` of them).
+        """
+        if not hasattr(self, "_order"):
+            self.reset()
+        ids = self._ds.check_ids(ids, "ids", f"{self.name}.warm")
+        if len(np.unique(ids)) != len(ids) or len(ids) > self.capacity_:
+            raise InvalidInputError(f"The 'ids' of {self.name}.warm must be distinct and at most capacity="
+                                    f"{self.capacity_}. Got {len(ids)} ids ({len(np.unique(ids))} distinct).")
+        if self._order:
+            raise InvalidInputError(f"{self.name}.warm needs an empty cache; call reset() first.")
+        self._insert(ids)
+        self._inserted = 0
+
     # ---------------------------------------------------------------- helpers
     def _view(self, q, E, extra=None):
         """Candidate ids (sorted), their exact distances and cached flags."""
@@ -186,8 +204,9 @@ _COMMON_DOC = """
         Catalog, remote index and cost model (``k``, ``fetch_cost``, ``update_cost``).
     capacity : int
         Cache size ``h``, ``k <= h <= N``.
-    cache_index : {"exact", "faiss-flat"}
-        Backend of the local cache index.
+    cache_index : {"exact", "faiss-flat", "faiss-slots"}
+        Backend of the local cache index (numpy brute force, Faiss ``IndexIDMap2(IndexFlatL2)``,
+        or Faiss flat slots written in place: the fastest evictions).
 """
 
 

@@ -11,9 +11,11 @@ import numpy as np
 from .._validation import check_float, check_float_array, check_int
 from ..exceptions import InvalidInputError
 from .costs import check_metric, cost_from_distances, pairwise_distances
-from .index import INDEX_KINDS, make_index
+from .index import make_index
 
 __all__ = ["Datastore"]
+
+REMOTE_KINDS = ("exact", "faiss-flat", "faiss-ivf")
 
 
 class Datastore:
@@ -60,8 +62,8 @@ class Datastore:
         self.update_cost = (self.fetch_cost if update_cost is None
                             else check_float("update_cost", update_cost, low=0.0, owner=owner))
         self.metric = check_metric(metric, owner)
-        if remote_index not in INDEX_KINDS:
-            raise InvalidInputError(f"The 'remote_index' parameter of Datastore must be one of {list(INDEX_KINDS)}. "
+        if remote_index not in REMOTE_KINDS:
+            raise InvalidInputError(f"The 'remote_index' parameter of Datastore must be one of {list(REMOTE_KINDS)}. "
                                     f"Got {remote_index!r} instead.")
         if remote_index != "exact" and metric != "euclidean":
             raise InvalidInputError(f"The 'remote_index' {remote_index!r} of Datastore computes Euclidean distances "
@@ -154,6 +156,9 @@ class Datastore:
     def distances(self, query: np.ndarray, ids=None) -> np.ndarray:
         """Exact float64 dissimilarities from ``query`` to catalog objects ``ids`` (default all)."""
         vec = self.catalog if ids is None else self.catalog[np.asarray(ids, dtype=np.int64)]
+        if self.metric == "euclidean" and vec.shape[0] <= 4096:
+            diff = vec - query
+            return np.sqrt(np.einsum("ij,ij->i", diff, diff))
         return pairwise_distances(query[None, :], vec, self.metric)[0]
 
     # ------------------------------------------------------------------- costs

@@ -1,0 +1,140 @@
+"""Benchmark of the k-NN datastore policies: policy overhead against the local k-NN search.
+
+Setting: a remote catalog of ``N`` vectors behind a Faiss IVF index, a warm local cache of ``h``
+vectors in a Faiss flat index (slots written in place, ``FaissSlotIndex``; the
+``IndexIDMap2(IndexFlatL2)`` backend is timed for SIM-LRU too), ``k = 10``. For every policy, per
+request:
+
+* ``local``: time in the local cache's k-NN searches (the datastore's own work);
+* ``overhead``: everything else the policy does (answer assembly, exact distances of the
+  candidates, bookkeeping, index inserts/evictions, AÇAI's projection and rounding);
+Times are process CPU times (``time.process_time``, Faiss on one thread) so that a loaded
+machine does not inflate them.
+
+* ``ratio = overhead / local`` (target <= 1) and queries per second including the remote search
+  (batched over the run, IVF ``nprobe`` lists, its recall@k against exact search printed).
+
+    python -m experiments.bench_similarity            # h = 10^4, N = 10^5, d = 128 and 784
+    python -m experiments.bench_similarity --quick    # h = 2000, N = 20000, d = 128
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+
+def _data(N, d, T, seed=0):
+    rng = np.random.default_rng(seed)
+    n_clusters = 200
+    centres = rng.normal(size=(n_clusters, d)).astype(np.float64)
+    lab = rng.integers(0, n_clusters, size=N)
+    cat = centres[lab] + 0.5 * rng.normal(size=(N, d))
+    p = 1.0 / np.arange(1, N + 1) ** 0.8
+    p /= p.sum()
+    items = rng.permutation(N)[rng.choice(N, size=T, p=p)]
+    q = cat[items] + 0.2 * rng.normal(size=(T, d))
+    return cat, q, p
+
+
+class _Timed:
+    """Wraps an index's ``_search`` and accumulates its wall time."""
+
+    def __init__(self, index):
+        self.index = index
+        self.inner = index._search
+        self.total = 0.0
+
+    def __call__(self, q, k):
+        t0 = time.process_time()
+        out = self.inner(q, k)
+        self.total += time.process_time() - t0
+        return out
+
+
+def bench(N, h, d, T, k=10, n_candidates=64, seed=0, policies=None):
+    from online_algs.similarity import (ACAI, Datastore, Duel, ExactLFU, ExactLRU, FaissFlatIndex, QLRUDeltaC,
+                                        RndLRU, SimLRU, recall_at_k)
+
+    cat, q, p = _data(N, d, T, seed)
+    t0 = time.process_time()
+    ds = Datastore(cat, k=k, fetch_cost=5.0, remote_index="faiss-ivf", nprobe=16)
+    ds.index  # build
+    t_build = time.process_time() - t0
+    m = max(k, n_candidates)
+    t0 = time.process_time()
+    E = ds.remote_knn(q, m)
+    t_remote = (time.process_time() - t0) / T
+    flat = FaissFlatIndex(d)
+    flat.add(np.arange(N), cat)
+    rec = recall_at_k(ds.index, flat, q[:200], k)
+    # local search baseline alone: the same cache, a plain search
+    warm_ids = np.argsort(-np.bincount(E[:, 0], minlength=N), kind="stable")[:h]
+    base = FaissFlatIndex(d)
+    base.add(warm_ids, cat[warm_ids])
+    t0 = time.process_time()
+    for t in range(T):
+        base._search(q[t:t + 1], k + 1)
+    t_local_alone = (time.process_time() - t0) / T
+    print(f"\nN={N}, h={h}, d={d}, k={k}, T={T}: IVF build {t_build:.2f}s (nlist={ds.index.nlist}, nprobe=16), "
+          f"remote search {t_remote * 1e6:.0f} us/query batched, recall@{k} {rec:.3f}; "
+          f"plain local (k+1)-NN search {t_local_alone * 1e6:.0f} us/query")
+    ci = "faiss-slots"
+    makers = {
+        "SimLRU(IDMap2)": lambda: SimLRU(ds, h, cache_index="faiss-flat"),
+        "SimLRU": lambda: SimLRU(ds, h, cache_index=ci),
+        "RndLRU": lambda: RndLRU(ds, h, cache_index=ci, seed=0),
+        "QLRUDeltaC": lambda: QLRUDeltaC(ds, h, q=0.1, cache_index=ci, seed=0),
+        "Duel": lambda: Duel(ds, h, cache_index=ci, seed=0),
+        "ExactLRU": lambda: ExactLRU(ds, h, cache_index=ci),
+        "ExactLFU": lambda: ExactLFU(ds, h, cache_index=ci),
+        "ACAI": lambda: ACAI(ds, h, n_candidates=n_candidates, horizon=T, cache_index=ci, seed=0),
+        "ACAI(round_every=50)": lambda: ACAI(ds, h, n_candidates=n_candidates, horizon=T, round_every=50,
+                                              cache_index=ci, seed=0),
+    }
+    rows = []
+    print(f"{'policy':22s} {'local us':>9s} {'overhead us':>12s} {'overhead/local':>15s} {'qps':>8s} {'cost/req':>9s}")
+    for name, make in makers.items():
+        if policies and name.split("(")[0] not in policies:
+            continue
+        alg = make()
+        alg.reset()
+        alg.warm(warm_ids)
+        timer = _Timed(alg._index)
+        alg._index._search = timer
+        nr = alg._n_remote()
+        cost = 0.0
+        t0 = time.process_time()
+        for t in range(T):
+            s, mv = alg._step(q[t], E[t, :nr])
+            cost += s + mv
+        total = (time.process_time() - t0) / T
+        local = timer.total / T
+        over = total - local
+        qps = 1.0 / (total + t_remote)
+        rows.append((name, local, over))
+        print(f"{name:22s} {local * 1e6:9.0f} {over * 1e6:12.0f} {over / local:15.2f} {qps:8.0f} {cost / T:9.3f}")
+    return rows
+
+
+def main(argv=None):
+    import faiss
+
+    faiss.omp_set_num_threads(1)  # CPU time of one thread: comparable on a shared machine
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="h = 2000, N = 20000, d = 128, T = 300")
+    ap.add_argument("--T", type=int, default=None, help="requests per policy")
+    ap.add_argument("--policies", default=None, help="comma-separated subset of policies")
+    args = ap.parse_args(argv)
+    pol = args.policies.split(",") if args.policies else None
+    if args.quick:
+        bench(N=20_000, h=2_000, d=128, T=args.T or 300, policies=pol)
+    else:
+        for d in (128, 784):
+            bench(N=100_000, h=10_000, d=d, T=args.T or 500, policies=pol)
+
+
+if __name__ == "__main__":
+    main()
