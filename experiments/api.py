@@ -12,9 +12,9 @@ An experiment module ``experiments/<name>.py`` defines ``EXPERIMENT = Experiment
   of all rows, saves PNGs into ``outdir`` and returns ``(path, caption)`` pairs.
 * ``summary(df) -> str`` (optional): a Markdown table or text for the report.
 * ``time_budget`` (optional, seconds): the wall-clock budget of the quick grid in the main job
-  (``python -m experiments.main --quick``). When it is exceeded the runner stops submitting
-  cells, keeps the finished ones and the report marks the experiment *incomplete*; a rerun
-  resumes. ``None``: the runner's default (see ``experiments.runner.DEFAULT_QUICK_BUDGET``).
+  (``python -m experiments.main --quick``). When it is spent no new cell starts (the cells in
+  flight get ``experiments.runner.BUDGET_GRACE`` times the budget more), the finished cells are
+  kept and the report marks the experiment *incomplete*; a rerun resumes. ``None``: the runner's default (see ``experiments.runner.DEFAULT_QUICK_BUDGET``).
 """
 
 from __future__ import annotations

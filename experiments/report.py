@@ -12,8 +12,8 @@ on the cluster, and write ``<out>/proofs_check.json``; (2) run every discovered 
 (``experiments/<name>.py`` with an ``EXPERIMENT``; ``--only`` selects some, ``module:ATTR``
 allowed) through :func:`experiments.runner.run_experiment` (finished cells are skipped); in quick
 mode each experiment has a wall-clock budget (``Experiment.time_budget`` or
-``runner.DEFAULT_QUICK_BUDGET``): cells left when it is spent stay pending and the report says
-so; (3) call each experiment's ``plot`` and ``summary`` on its ``rows.csv``; (4) write
+``runner.DEFAULT_QUICK_BUDGET``, capped by what is left of ``QUICK_TOTAL_BUDGET`` for all
+experiments): cells left when it is spent stay pending and the report says so; (3) call each experiment's ``plot`` and ``summary`` on its ``rows.csv``; (4) write
 ``<out>/report.md``, ``<out>/report.html`` (figures inlined as base64) and ``<out>/report.json``.
 
 An experiment that fails (import error, failed cells, ``plot``/``summary`` raising) is reported
@@ -40,9 +40,12 @@ from dataclasses import dataclass, field
 
 from . import runner as _runner
 
-__all__ = ["df_to_markdown", "md_to_html", "build_report", "ReportResult", "setup_env", "main"]
+__all__ = ["QUICK_TOTAL_BUDGET", "df_to_markdown", "md_to_html", "build_report", "ReportResult", "setup_env", "main"]
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: Quick mode: the experiments together get at most this many seconds of wall time (each one
+#: gets ``min(its own budget, what is left)``), so that ``make main`` stays under 10 minutes.
+QUICK_TOTAL_BUDGET = 400.0
 
 
 def setup_env() -> None:
@@ -358,6 +361,8 @@ def build_report(out: str = "results", quick: bool = True, only=None, skip_check
                     budget = None
                     if quick and budgets:
                         budget = exp.time_budget if exp.time_budget is not None else _runner.DEFAULT_QUICK_BUDGET
+                        left = QUICK_TOTAL_BUDGET - (time.perf_counter() - t_exp)
+                        budget = max(0.0, min(budget, left))
                     try:
                         sec.run = _runner.run_experiment(exp, out=out, quick=quick, executor=ex, progress=progress,
                                                          budget=budget)
@@ -541,8 +546,9 @@ def _render_md(*, out, mode, started, total, skip_checks, sink, check_results, c
     L.append(f"| total | {total:.1f} |")
     if budgets:
         L += ["", f"Quick-mode budgets: each experiment's quick grid gets `Experiment.time_budget` seconds "
-              f"(default {_runner.DEFAULT_QUICK_BUDGET:.0f} s) of wall time; cells left when it is spent stay "
-              "pending."]
+              f"(default {_runner.DEFAULT_QUICK_BUDGET:g} s) of wall time, capped by what is left of "
+              f"{QUICK_TOTAL_BUDGET:g} s for all experiments; after it no new cell starts, cells in flight get "
+              f"{_runner.BUDGET_GRACE:g} x the budget more, and the cells left stay pending (a rerun resumes)."]
     L.append("")
     return "\n".join(L)
 

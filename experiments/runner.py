@@ -60,7 +60,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from .api import Experiment
 
-__all__ = ["STORE_VERSION", "DEFAULT_QUICK_BUDGET", "atomic_write_text", "atomic_write_json", "read_json",
+__all__ = ["STORE_VERSION", "DEFAULT_QUICK_BUDGET", "BUDGET_GRACE", "atomic_write_text", "atomic_write_json", "read_json",
            "cell_key", "canonical_params", "execute_cell", "Store", "RunSummary", "run_experiment",
            "SerialExecutor", "DaskExecutor", "make_executor", "discover", "load_experiment", "versions",
            "git_commit", "main"]
@@ -68,7 +68,10 @@ __all__ = ["STORE_VERSION", "DEFAULT_QUICK_BUDGET", "atomic_write_text", "atomic
 STORE_VERSION = 1
 #: Wall-clock budget (seconds) of an experiment's quick grid in the main job when the experiment
 #: does not set ``Experiment.time_budget``.
-DEFAULT_QUICK_BUDGET = 75.0
+DEFAULT_QUICK_BUDGET = 60.0
+#: After the budget no new cell starts; the cells in flight get ``BUDGET_GRACE * budget`` more
+#: seconds to finish before they are cancelled.
+BUDGET_GRACE = 0.5
 _NOT_EXPERIMENTS = {"__init__", "__main__", "api", "runner", "report", "main", "bench", "demo"}
 _KEY_LEN = 20
 
@@ -341,10 +344,10 @@ class SerialExecutor:
     kind = "serial"
     address = None
 
-    def submit_all(self, cell, tasks: list[tuple[str, dict]], deadline: float | None = None
+    def submit_all(self, cell, tasks: list[tuple[str, dict]], deadline: float | None = None, grace: float = 0.0
                    ) -> Iterator[tuple[str | None, dict | None]]:
-        """Yield ``(key, record)`` per finished cell; ``(None, None)`` once ``deadline``
-        (``time.monotonic()`` value) has passed, then stop."""
+        """Yield ``(key, record)`` per finished cell; no cell starts after ``deadline``
+        (``time.monotonic()`` value): then ``(None, None)`` is yielded and the run stops."""
         for key, params in tasks:
             if deadline is not None and time.monotonic() > deadline:
                 yield None, None
@@ -388,25 +391,46 @@ class DaskExecutor:
             self.kind = "external"
             self.client = Client(address, timeout="20s")
 
-    def submit_all(self, cell, tasks: list[tuple[str, dict]], deadline: float | None = None
+    def submit_all(self, cell, tasks: list[tuple[str, dict]], deadline: float | None = None, grace: float = 0.0
                    ) -> Iterator[tuple[str | None, dict | None]]:
-        """Submit every cell (in grid order); yield ``(key, record)`` as they finish, and
-        ``(None, None)`` once ``deadline`` (``time.monotonic()`` value) has passed."""
+        """Run the cells (submitted in grid order, at most twice as many in flight as the cluster
+        has threads); yield ``(key, record)`` as they finish. After ``deadline``
+        (``time.monotonic()`` value) no new cell starts; the cells in flight get ``grace`` more
+        seconds, then are cancelled. ``(None, None)`` is yielded last if cells were left."""
         from dask.distributed import wait
 
-        fut_key = {}
-        for key, params in tasks:
-            f = self.client.submit(execute_cell, cell, params, pure=False)
-            fut_key[f] = key
-        self._futures = list(fut_key)
-        order = {f.key: i for i, f in enumerate(self._futures)}
-        pending = set(self._futures)
-        while pending:
-            timeout = 1.0 if deadline is None else max(0.05, min(1.0, deadline - time.monotonic()))
+        try:
+            nthreads = sum(self.client.nthreads().values())
+        except Exception:
+            nthreads = 1
+        window = max(2, 2 * nthreads)
+        fut_key: dict = {}
+        order: dict = {}
+        running: set = set()
+        qi = 0
+
+        def submit_more():
+            nonlocal qi
+            while (qi < len(tasks) and len(running) < window
+                   and (deadline is None or time.monotonic() <= deadline)):
+                key, params = tasks[qi]
+                f = self.client.submit(execute_cell, cell, params, pure=False)
+                fut_key[f] = key
+                order[f.key] = qi
+                running.add(f)
+                qi += 1
+            self._futures = list(running)
+
+        submit_more()
+        hard = None if deadline is None else deadline + grace
+        while running:
+            timeout = 1.0 if hard is None else max(0.05, min(1.0, hard - time.monotonic()))
             try:
-                finished, pending = wait(pending, timeout=timeout, return_when="FIRST_COMPLETED")
+                finished, not_done = wait(list(running), timeout=timeout, return_when="FIRST_COMPLETED")
             except (TimeoutError, asyncio.TimeoutError):
-                finished = set()
+                finished, not_done = set(), set(running)
+            running = set(not_done)
+            self._futures = list(running)
             for f in sorted(finished, key=lambda f: order[f.key]):
                 key = fut_key[f]
                 try:
@@ -416,9 +440,12 @@ class DaskExecutor:
                            "traceback": "".join(traceback.format_exception(exc)), "seconds": float("nan"),
                            "host": "", "pid": None}
                 yield key, rec
-            if pending and deadline is not None and time.monotonic() > deadline:
+            if running and hard is not None and time.monotonic() > hard:
                 yield None, None
                 return
+            submit_more()
+        if qi < len(tasks):
+            yield None, None
 
     def cancel(self) -> None:
         if self._futures:
@@ -501,8 +528,9 @@ def run_experiment(exp: Experiment, out: str | os.PathLike = "results", quick: b
     """Run every unfinished cell of ``exp`` and update its store; return a :class:`RunSummary`.
 
     ``executor``: a :class:`SerialExecutor` / :class:`DaskExecutor` (default: serial). ``budget``:
-    wall-clock seconds after which no new result is awaited (unfinished cells are cancelled and
-    stay pending). A ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM through the CLI's handler)
+    wall-clock seconds after which no new cell starts; cells in flight get ``BUDGET_GRACE *
+    budget`` more seconds (serially: the running cell finishes), then are cancelled; the cells
+    left stay pending (a rerun resumes them). A ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM through the CLI's handler)
     cancels the cells in flight, writes the manifest and rows of the finished cells and is
     re-raised.
     """
@@ -561,7 +589,8 @@ def run_experiment(exp: Experiment, out: str | os.PathLike = "results", quick: b
     try:
         if todo:
             deadline = None if budget is None else time.monotonic() + budget - (time.perf_counter() - t0)
-            it = executor.submit_all(exp.cell, todo, deadline=deadline)
+            grace = 0.0 if budget is None else BUDGET_GRACE * budget
+            it = executor.submit_all(exp.cell, todo, deadline=deadline, grace=grace)
             params_of = dict(todo)
             for k, res in it:
                 if k is None:  # the budget is spent: the unfinished cells stay pending
@@ -683,7 +712,8 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="use the quick grids")
     p.add_argument("--out", default="results", help="results directory (default results/)")
     p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
-                   help="wall-clock budget per experiment; unfinished cells stay pending (rerun to resume)")
+                   help="wall-clock budget per experiment: no cell starts after it, cells in flight get "
+                        "BUDGET_GRACE*budget more; unfinished cells stay pending (rerun to resume)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--list", action="store_true", help="list the discovered experiments and exit")
     add_executor_args(p)

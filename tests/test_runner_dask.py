@@ -157,8 +157,16 @@ def test_external_scheduler_and_local_cluster_match_serial(tmp_path, reference):
     assert sorted(os.listdir(Store(tmp_path / "local", "demo").cells_dir)) == keys
 
 
-def test_worker_failure_is_a_failed_cell_not_a_crash(tmp_path):
+def test_failed_cells_and_budget_on_a_local_cluster(tmp_path, reference):
     with DaskExecutor(workers=1) as ex:
         s = run_experiment(demo.FAILING, out=tmp_path, executor=ex, progress=False)
-    assert s.n_failed == 2 and s.n_run == 2 and not s.ok
-    assert all("demo cell asked to fail" in f["error"] for f in s.failures)
+        assert s.n_failed == 2 and s.n_run == 2 and not s.ok
+        assert all("demo cell asked to fail" in f["error"] for f in s.failures)
+        # budget: no new cell after 0.6 s (at most 2 in flight on 1 thread), the rest stays pending
+        s = run_experiment(demo.SLOW, out=tmp_path, executor=ex, progress=False, budget=0.6)
+        assert s.budget_exceeded and s.ok and 0 < s.n_pending < len(demo.SLOW.cells())
+        man = read_json(Store(tmp_path, "demo_slow").manifest_path)
+        assert man["counts"]["pending"] == s.n_pending and man["budget_exceeded"]
+        s = run_experiment(demo.SLOW, out=tmp_path, executor=ex, progress=False)
+        assert s.complete and s.n_run == s.n_cells - s.n_cached
+    assert _rows(tmp_path, "demo_slow") == _rows(reference, "demo_slow")
