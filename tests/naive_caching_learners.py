@@ -109,3 +109,23 @@ def naive_best_static(trace, C, N, w=None):
     w = np.ones(N) if w is None else np.asarray(w, float)
     counts = np.bincount(np.asarray(trace), minlength=N).astype(float) * w
     return float(np.sort(counts)[::-1][:C].sum())
+
+
+def naive_weighted_paging_opt(trace, C, w):
+    """Weighted paging OPT by dynamic programming over cache contents (demand paging is optimal)."""
+    states = {frozenset(): 0.0}
+    for r in trace:
+        r = int(r)
+        new = {}
+        for S, c in states.items():
+            if r in S:
+                cands = [(S, c)]
+            elif len(S) < C:
+                cands = [(S | {r}, c + w[r])]
+            else:
+                cands = [((S - {v}) | {r}, c + w[r]) for v in S]
+            for S2, c2 in cands:
+                if new.get(S2, float("inf")) > c2:
+                    new[S2] = c2
+        states = new
+    return min(states.values())

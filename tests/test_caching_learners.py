@@ -316,3 +316,24 @@ def test_best_static_rejects_bad_capacity():
 def test_regret_curve_rejects_wrong_gain_length():
     with pytest.raises(InvalidInputError, match="one entry per round"):
         regret_curve(np.array([0, 1, 2]), 1, np.zeros(2))
+
+
+def test_weighted_paging_lp_matches_dp_and_belady(rng):
+    from naive_caching_learners import naive_weighted_paging_opt
+    from online_algs.caching import belady_misses, weighted_paging_opt_lp
+
+    for rep in range(12):
+        N = int(rng.integers(2, 6))
+        C = int(rng.integers(1, N + 1))
+        tr = rng.integers(0, N, int(rng.integers(1, 20)))
+        w = rng.uniform(0.5, 3.0, N)
+        assert weighted_paging_opt_lp(tr, C, w, n_items=N) == pytest.approx(naive_weighted_paging_opt(tr, C, w),
+                                                                            abs=1e-7)
+        assert weighted_paging_opt_lp(tr, C) == pytest.approx(belady_misses(tr, C), abs=1e-7)
+
+
+def test_weighted_paging_lp_rejects_non_positive_weights():
+    from online_algs.caching import weighted_paging_opt_lp
+
+    with pytest.raises(InvalidInputError, match="positive fetch costs"):
+        weighted_paging_opt_lp(np.array([0, 1, 0]), 1, [1.0, 0.0])

@@ -15,7 +15,8 @@ from .._validation import check_float_array, check_int, check_int_array
 from ..exceptions import InvalidInputError, SolverError
 from . import _kernels_learners as _k
 
-__all__ = ["best_static_gain", "best_static_cache", "regret_curve", "weighted_static_optimum_lp", "weighted_counts"]
+__all__ = ["best_static_gain", "best_static_cache", "regret_curve", "weighted_static_optimum_lp", "weighted_counts",
+           "weighted_paging_opt_lp"]
 
 
 def _canon(trace, capacity, weights, n_items, owner):
@@ -117,3 +118,84 @@ def weighted_static_optimum_lp(counts, weights, capacity, *, solver: str = "HIGH
         raise SolverError(f"weighted_static_optimum_lp: {solver} returned status {prob.status}.",
                           status=prob.status, solver=solver)
     return float(prob.value)
+
+
+def weighted_paging_opt_lp(trace, capacity, weights=None, *, n_items=None, solver: str = "HIGHS") -> float:
+    r"""Offline optimum of weighted (dynamic) paging by an integral LP.
+
+    Problem: a cache of ``capacity`` C starts empty; request :math:`r_t` must be in the cache at
+    time t; fetching item i costs :math:`w_i` (every fetch, including the first). OPT is the least
+    total fetch cost. For unit weights it equals Belady's number of misses.
+
+    Formulation: for every pair of consecutive requests to the same item, an interval
+    :math:`I = (t_1, t_2)` and a variable :math:`x_I \in [0, 1]` (1 = evicted during I and fetched
+    again at :math:`t_2`). At each time t the kept intervals that strictly contain t share the C - 1
+    slots left by :math:`r_t`: :math:`\sum_{I 
+i t}(1 - x_I) \le C - 1`. Cost:
+    :math:`\sum_i w_i [i 	ext{ requested}] + \sum_I w_{i(I)} x_I`. The constraint matrix has the
+    consecutive-ones property in t (an interval matrix), so it is totally unimodular and the LP
+    optimum is integral: the LP value is OPT (Theorem ``caching.offline.weighted_paging_lp``: equals a
+    DP over cache contents and, for unit weights, Belady). Solved with cvxpy/HiGHS; O(T) variables,
+    O(sum of interval lengths) non-zeros.
+
+    Parameters
+    ----------
+    trace : array-like of int, shape (T,)
+    capacity : int >= 1
+    weights : array-like of shape (N,), optional
+        Positive fetch costs (default 1).
+    n_items : int, optional
+        N (default ``max(trace) + 1``).
+    """
+    import cvxpy as cp
+    import scipy.sparse as sp
+
+    ids = check_int_array("trace", trace, low=0, owner="weighted_paging_opt_lp")
+    N = int(ids.max()) + 1 if n_items is None else check_int("n_items", n_items, low=1, owner="weighted_paging_opt_lp")
+    if ids.max() >= N:
+        raise InvalidInputError(f"The 'trace' argument of weighted_paging_opt_lp holds id {int(ids.max())} >= "
+                                f"n_items = {N}; raise n_items or remap the ids.")
+    C = check_int("capacity", capacity, low=1, owner="weighted_paging_opt_lp")
+    if weights is None:
+        w = np.ones(N)
+    else:
+        w = check_float_array("weights", weights, ndim=1, shape=(N,), owner="weighted_paging_opt_lp")
+        if (w <= 0).any():
+            raise InvalidInputError(f"The 'weights' argument of weighted_paging_opt_lp must be positive fetch costs. "
+                                    f"Got weights[{int(np.argmax(w <= 0))}] = {w[w <= 0][0]}.")
+    T = len(ids)
+    last = np.full(N, -1, dtype=np.int64)
+    starts, ends, items = [], [], []
+    for t in range(T):
+        i = ids[t]
+        if last[i] >= 0 and t - last[i] > 1:
+            starts.append(last[i])
+            ends.append(t)
+            items.append(i)
+        last[i] = t
+    cold = float(w[np.unique(ids)].sum())
+    M = len(starts)
+    if M == 0:
+        return cold
+    rows, cols = [], []
+    for k in range(M):
+        r = np.arange(starts[k] + 1, ends[k])
+        rows.append(r)
+        cols.append(np.full(len(r), k))
+    A = sp.csr_matrix((np.ones(sum(len(r) for r in rows)), (np.concatenate(rows), np.concatenate(cols))), shape=(T, M))
+    need = np.asarray(A.sum(axis=1)).ravel() - (C - 1)  # sum_{I ni t} x_I >= |{I ni t}| - (C - 1)
+    mask = need > 0
+    if not mask.any():
+        return cold
+    x = cp.Variable(M)
+    cost = w[np.asarray(items)]
+    prob = cp.Problem(cp.Minimize(cost @ x), [A[mask] @ x >= need[mask], x >= 0, x <= 1])
+    try:
+        prob.solve(solver=solver)
+    except cp.error.SolverError as exc:
+        raise SolverError(f"weighted_paging_opt_lp: {solver} failed ({exc}).", status="solver_error",
+                          solver=solver) from exc
+    if prob.status not in ("optimal", "optimal_inaccurate"):
+        raise SolverError(f"weighted_paging_opt_lp: {solver} returned status {prob.status}.", status=prob.status,
+                          solver=solver)
+    return cold + float(prob.value)

@@ -11,6 +11,7 @@ from online_algs.caching import _kernels_learners as _k
 from online_algs.caching.learners import (FTPL, OGD, OMD, Rounded, best_static_gain, madow_sample,
                                           ogd_step_size, omd_step_size, project_capped_simplex,
                                           project_capped_simplex_kl)
+from online_algs.caching.offline import weighted_paging_opt_lp
 from online_algs.caching.rounding import depround
 from online_algs.caching.traces import adversarial_pairs_trace, cycle_trace, shifting_trace, zipf_trace
 
@@ -396,3 +397,51 @@ def _coupled_movement(ctx):
                             family=fam, instance=tag + ", bound: ||dy||_1 / 2")
             yield ctx.report(f / dmean if dmean > 0 else float("nan"), 1.0, algorithm=f"Rounded({lname}, coupled)",
                              family=fam, instance=tag, detail="mean fetches / mean ||dy||_1")
+
+
+# ----------------------------------------------------------------------------- offline weighted paging
+
+def _paging_dp(trace, C, w):
+    states = {frozenset(): 0.0}
+    for r in trace:
+        r = int(r)
+        new = {}
+        for S, c in states.items():
+            if r in S:
+                cands = [(S, c)]
+            elif len(S) < C:
+                cands = [(S | {r}, c + w[r])]
+            else:
+                cands = [((S - {v}) | {r}, c + w[r]) for v in S]
+            for S2, c2 in cands:
+                if new.get(S2, float("inf")) > c2:
+                    new[S2] = c2
+        states = new
+    return min(states.values())
+
+
+@theorem("caching.offline.weighted_paging_lp",
+         statement="The interval LP of weighted paging (sum over kept intervals containing t <= C - 1) is totally "
+                   "unimodular, so its value is the offline optimum: it equals a dynamic program over cache "
+                   "contents on small instances and Belady's misses for unit weights (to 1e-7).",
+         reference="Interval (consecutive-ones) matrices are totally unimodular [std]; Belady 1966",
+         kind="identity", algorithms=["weighted_paging_opt_lp"], families=["random", "zipf"])
+def _weighted_paging_lp(ctx):
+    from online_algs.caching.belady import belady_misses
+
+    err_dp = err_bel = 0.0
+    reps = ctx.pick(25, 150)
+    for r in range(reps):
+        rng = ctx.rng(r)
+        N = int(rng.integers(2, 7))
+        C = int(rng.integers(1, N))
+        T = int(rng.integers(1, ctx.pick(18, 30)))
+        tr = zipf_trace(N, T, 0.8, seed=int(rng.integers(1 << 30))) if r % 2 else rng.integers(0, N, T)
+        w = rng.uniform(0.5, 3.0, N)
+        err_dp = max(err_dp, abs(weighted_paging_opt_lp(tr, C, w, n_items=N) - _paging_dp(tr, C, w)))
+        tr2 = zipf_trace(50, ctx.pick(300, 2000), 0.9, seed=int(rng.integers(1 << 30)))
+        err_bel = max(err_bel, abs(weighted_paging_opt_lp(tr2, 5) - belady_misses(tr2, 5)))
+    yield ctx.identity(err_dp, 1e-7, algorithm="weighted_paging_opt_lp", family="random",
+                       instance=f"{reps} instances, N <= 6", detail="max |LP - DP over cache contents|")
+    yield ctx.identity(err_bel, 1e-7, algorithm="weighted_paging_opt_lp", family="zipf",
+                       instance=f"{reps} Zipf traces, N=50, C=5", detail="max |LP (unit weights) - Belady misses|")
