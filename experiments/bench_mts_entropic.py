@@ -129,7 +129,7 @@ def main(argv=None) -> int:
     bench_star_step([16, 256] if q else [16, 256, 4096], 200 if q else 1000)
     bench_star_run(64, 500 if q else 5000)
     bench_hst(HST.balanced(6 if q else 10, 2), "balanced binary", 200 if q else 2000, 5 if q else 20)
-    bench_hst(random_hst(128 if q else 512, seed=0), "random 2-HST", 200 if q else 2000, 5 if q else 20)
+    bench_hst(random_hst(128 if q else 512, seed=0), "random 2-HST", 200 if q else 500, 5 if q else 10)
     return 0
 
 
