@@ -5,7 +5,7 @@ the projections and DepRound in ``tests/naive_caching_learners.py``; the batch r
 learners in their ``update`` loops (``run(..., fast=False)``).
 
 Step-size schedules (``mode``): 0 = constant ``eta0``; 1 = ``eta0 / sqrt(t)`` (t = 1, 2, ...);
-2 = doubling (epoch m has length 2^m, ``eta0 / sqrt(2^m)``, state restarted at the epoch start).
+2 = doubling (epoch m has length 2^m, ``min(1, eta0 / sqrt(2^m))``, state restarted at the epoch start).
 """
 
 from __future__ import annotations
@@ -193,7 +193,10 @@ def _eta_at(mode, eta0, t):
     while (1 << (m + 1)) - 1 <= t:
         m += 1
     start = (1 << m) - 1
-    return eta0 / math.sqrt(float(1 << m)), t == start
+    eta = eta0 / math.sqrt(float(1 << m))
+    if eta > 1.0:  # keep eta <= 1 where the (1 + O(eta)) bound applies
+        eta = 1.0
+    return eta, t == start
 
 
 # ----------------------------------------------------------------------------- OGD

@@ -293,7 +293,8 @@ class OMD(_CacheLearner):
     projection :math:`y_{t+1} = \min(1, c\,\tilde y)` (:func:`project_capped_simplex_kl`), from
     :math:`y_1 = (C/N)\mathbf 1`. Step size: ``eta`` if given; else with ``horizon=T``,
     :math:`\eta = \sqrt{2C\log(N/C)/T}`; else the doubling trick (restart from the uniform cache
-    at rounds :math:`2^m - 1` with the step of horizon :math:`2^m`).
+    at rounds :math:`2^m - 1` with the step :math:`\min(1, \sqrt{2C\log(N/C)/2^m})` of horizon
+    :math:`2^m`; the regret is at most the sum of the per-epoch bounds).
 
     Complexity: general projection O(N log N) per round (``update`` loop, batched requests).
     Fast path (one-hot): a global multiplier for the unsaturated items and at most ONE saturated
@@ -304,8 +305,8 @@ class OMD(_CacheLearner):
     Guarantee (one-hot, any constant :math:`\eta`): :math:`R_T \le C\log(N/C)/\eta +
     \sum_t y_t[i_t]\,(e^{\eta w_{i_t}} - 1 - \eta w_{i_t})/\eta`; with the default step and
     w = 1 this is :math:`\sqrt{2C\log(N/C)T}\,(1 + O(\eta))`; with
-    :math:`\eta = \sqrt{2\log(N/C)/T}`, :math:`R_T \le C\sqrt{2\log(N/C)T}`. Theorem
-    ``caching.omd.regret``.
+    :math:`\eta = \sqrt{2\log(N/C)/T}`, :math:`R_T \le C\sqrt{2\log(N/C)T}`; anytime: at most the
+    sum of the per-epoch bounds. Theorem ``caching.omd.regret``.
 
     Parameters
     ----------
