@@ -140,3 +140,19 @@ def test_same_seed_same_result_randomized():
         r1 = online_algs.run(cls(ds, 3, seed=9, **kw), q, states=True)
         r2 = online_algs.run(cls(ds, 3, seed=9, **kw), q, states=True)
         assert r1.total_cost == r2.total_cost and r1.states == r2.states
+
+
+def test_acai_reduced_projection_equals_full_projection():
+    rng = np.random.default_rng(11)
+    cat = rng.normal(size=(400, 3))
+    ds = Datastore(cat, k=3, fetch_cost=0.5)
+    q = cat[rng.integers(0, 30, size=120)] + 0.05 * rng.normal(size=(120, 3))
+    fast, slow = ACAI(ds, 20, eta=5.0, seed=3), ACAI(ds, 20, eta=5.0, seed=3)
+    slow._reduced_projection = False
+    for alg in (fast, slow):
+        alg.reset()
+    for t in range(len(q)):
+        fast.serve(q[t])
+        slow.serve(q[t])
+        np.testing.assert_allclose(fast.fractional_state, slow.fractional_state, rtol=1e-9, atol=1e-12)
+    assert fast.fractional_state.max() == 1.0  # saturation happened and was handled

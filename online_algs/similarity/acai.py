@@ -103,11 +103,16 @@ class _FractionalPolicy(_SimilarityPolicy):
         return self._coupled(y)
 
     def _move_to(self, ids) -> float:
-        new_set = set(int(i) for i in ids)
-        ev = [o for o in self._order if o not in new_set]
-        self._evict_ids(ev)
-        add = [o for o in ids if int(o) not in self._order]
-        return self._insert(add)
+        """Make the integral cache equal to ``ids``: O(N) numpy plus O(changes) bookkeeping."""
+        n = self._ds.n
+        new_mask = np.zeros(n, dtype=bool)
+        new_mask[ids] = True
+        cur = np.zeros(n, dtype=bool)
+        if self._order:
+            cur[np.fromiter(self._order.keys(), dtype=np.int64, count=len(self._order))] = True
+        ev = np.flatnonzero(cur & ~new_mask)
+        self._evict_ids([int(o) for o in ev])
+        return self._insert(np.flatnonzero(new_mask & ~cur))
 
     def _fractional_step(self, q, E):
         """Serve with the integral cache, then learn and re-round. Returns (service, movement)."""
@@ -203,12 +208,27 @@ class ACAI(_FractionalPolicy):
     def _y(self):
         return self._yv
 
+    #: project on the candidates plus an aggregate of the rest (exact, see ``_learn``); False = full vector
+    _reduced_projection = True
+
     def _learn(self, ids, g):
         if self.capacity_ >= self._ds.n:
             return
         y = self._yv
-        y[ids] *= np.exp(self.eta_ * g)
-        self._yv = self._project(y, self.capacity_)
+        yt = y[ids] * np.exp(self.eta_ * g)
+        rest = float(y.sum() - y[ids].sum())
+        if not self._reduced_projection or rest <= 0 or len(ids) + rest + 2 >= 0.25 * len(y):
+            y[ids] = yt
+            self._yv = self._project(y, self.capacity_)
+            return
+        # Only the candidates grew (g >= 0), so the scale c of the KL projection min(1, c y~) is <= 1 and
+        # every other coordinate (<= 1) stays unsaturated: c is the scale of the projection of
+        # [y~_candidates, rest/p, ..., rest/p] (p pieces of the other coordinates' mass, each <= 1).
+        p = int(np.ceil(rest)) + 1
+        _, c = self._project(np.concatenate([yt, np.full(p, rest / p)]), self.capacity_, return_scale=True)
+        y *= c
+        np.minimum(y, 1.0, out=y)
+        y[ids] = np.minimum(1.0, c * yt)
 
     def _step(self, q, E):
         return self._fractional_step(q, E)
