@@ -340,9 +340,17 @@ def build_report(out: str = "results", quick: bool = True, only=None, skip_check
 
     sections: list[ExperimentSection] = []
     runnable = []
+    names_seen: dict[str, str] = {}
     for label, exp, err in items:
         sec = ExperimentSection(module=label, error=err)
+        if exp is not None and exp.name in names_seen:  # two modules, one store: run the first only
+            sec.name = label
+            sec.error = (f"InvalidInputError: the experiment name {exp.name!r} of {label} is already used by "
+                         f"{names_seen[exp.name]}; experiment names must be unique (they name the store).")
+            sections.append(sec)
+            continue
         if exp is not None:
+            names_seen[exp.name] = label
             sec.name, sec.description = exp.name, exp.description
             try:
                 sec.seeds = _seed_values(exp, quick)

@@ -48,6 +48,7 @@ import math
 import numbers
 import os
 import pkgutil
+import re
 import signal
 import socket
 import subprocess
@@ -536,6 +537,15 @@ def run_experiment(exp: Experiment, out: str | os.PathLike = "results", quick: b
     """
     from tqdm.auto import tqdm
 
+    from online_algs.exceptions import InvalidInputError
+
+    if not isinstance(exp.name, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", exp.name):
+        raise InvalidInputError(f"The 'name' of an Experiment must be a non-empty directory name of letters, digits, "
+                                f"'_', '-' and '.' (not starting with '.' or '-'). Got {exp.name!r} instead.")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, numbers.Real)
+                               or not budget >= 0 or math.isinf(budget)):
+        raise InvalidInputError(f"The 'budget' parameter of run_experiment must be a finite number of seconds >= 0 "
+                                f"or None. Got {budget!r} instead.")
     t0 = time.perf_counter()
     store = Store(out, exp.name)
     os.makedirs(store.cells_dir, exist_ok=True)

@@ -147,3 +147,11 @@ def test_md_to_html_subset_and_escaping(tmp_path):
     assert "<pre><code>&lt;raw&gt; &amp; code</code></pre>" in h
     assert "data:image/png;base64," + base64.b64encode(b"\x89PNG fake").decode() in h
     assert "figure not found: missing.png" in h
+
+
+def test_duplicate_experiment_names_are_an_error(tmp_path):
+    res = build_report(out=str(tmp_path), quick=True, only=["demo", "experiments.demo"], skip_checks=True,
+                       serial=True, progress=False)
+    assert res.exit_code == 1
+    assert [s.status for s in res.sections] == ["ok", "FAILED"]
+    assert "experiment names must be unique" in res.sections[1].error

@@ -281,3 +281,15 @@ def test_cell_files_are_self_describing(tmp_path):
         assert rec["key"] + ".json" == fn and rec["experiment"] == "demo_failing"
         assert rec["key"] == cell_key("demo_failing", rec["params"], False)
         assert rec["params"]["fail"] is False and len(rec["rows"]) == 1
+
+
+def test_run_experiment_rejects_unsafe_name(tmp_path):
+    exp = Experiment(name="../escape", description="", grid={"x": [1]}, cell=lambda x: [{"y": x}])
+    with pytest.raises(InvalidInputError, match="'name' of an Experiment must be a non-empty directory name"):
+        run_experiment(exp, out=tmp_path, progress=False)
+
+
+@pytest.mark.parametrize("budget", [-1.0, float("inf"), float("nan"), "10", True])
+def test_run_experiment_rejects_bad_budget(tmp_path, budget):
+    with pytest.raises(InvalidInputError, match="'budget' parameter of run_experiment must be a finite number"):
+        run_experiment(demo.EXPERIMENT, out=tmp_path, quick=True, progress=False, budget=budget)
