@@ -127,12 +127,13 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="h = 2000, N = 20000, d = 128, T = 300")
     ap.add_argument("--T", type=int, default=None, help="requests per policy")
     ap.add_argument("--policies", default=None, help="comma-separated subset of policies")
+    ap.add_argument("--dims", default="128,784", help="comma-separated dimensions of the full run")
     args = ap.parse_args(argv)
     pol = args.policies.split(",") if args.policies else None
     if args.quick:
         bench(N=20_000, h=2_000, d=128, T=args.T or 300, policies=pol)
     else:
-        for d in (128, 784):
+        for d in (int(x) for x in args.dims.split(",")):
             bench(N=100_000, h=10_000, d=d, T=args.T or 500, policies=pol)
 
 

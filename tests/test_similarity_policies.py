@@ -156,3 +156,15 @@ def test_acai_reduced_projection_equals_full_projection():
         slow.serve(q[t])
         np.testing.assert_allclose(fast.fractional_state, slow.fractional_state, rtol=1e-9, atol=1e-12)
     assert fast.fractional_state.max() == 1.0  # saturation happened and was handled
+
+
+def test_qlru_closed_form_marginals_equal_recomputed_twin():
+    for seed in range(4):
+        ds, q = _rand(20 + seed, n=25, d=3, T=150, k=1 + seed % 3, cf=float([0.3, 1.0, 3.0, 1.5][seed]))
+        fast = online_algs.run(QLRUDeltaC(ds, 5, q=0.4, seed=seed), q, series=True, states=True)
+        ref = QLRUDeltaC(ds, 5, q=0.4, seed=seed)
+        ref._step = ref._step_reference
+        slow = online_algs.run(ref, q, series=True, states=True, fast=False)
+        np.testing.assert_allclose(fast.service, slow.service, atol=1e-12)
+        np.testing.assert_allclose(fast.movement, slow.movement, atol=1e-12)
+        assert fast.states == slow.states

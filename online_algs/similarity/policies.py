@@ -185,7 +185,14 @@ class _SimilarityPolicy(RequestThenMove):
             self._order[o] = None
         self._index.add(np.asarray(new, dtype=np.int64), self._ds.catalog[new])
         self._inserted += len(new)
+        self._on_insert(new)
         return self._ds.update_cost * len(new)
+
+    def _on_insert(self, ids):
+        """Hook for subclasses that keep extra per-object state."""
+
+    def _on_evict(self, ids):
+        """Hook for subclasses that keep extra per-object state."""
 
     def _evict_ids(self, ev, pop=True):
         if not ev:
@@ -195,6 +202,7 @@ class _SimilarityPolicy(RequestThenMove):
                 del self._order[int(o)]
         self._index.remove(np.asarray(ev, dtype=np.int64))
         self._evicted += len(ev)
+        self._on_evict(ev)
 
 
 _COMMON_DOC = """
@@ -340,6 +348,37 @@ class QLRUDeltaC(_SimilarityPolicy):
 
     def _step(self, q, E):
         cand, dist, cached = self._view(q, E)
+        k, cf = self._ds.k, self._ds.fetch_cost
+        e = dist + cf * (~cached)
+        full = np.lexsort((cand, e))
+        order = full[:k]
+        service = float(np.sum(e[order]))
+        loc = cached[order]
+        if not (~loc).any():
+            self._hits += 1
+        e_k = e[order[-1]]
+        e_next = e[full[k]] if len(full) > k else np.inf
+        # C(S \ z) - C(S) for a cached answer object z: z's slot goes to the next cheapest copy,
+        # which is the (k+1)-th cheapest or z's own remote copy
+        for j in order[loc]:
+            if self._rng.random() < self._prob(min(e_next, dist[j] + cf) - dist[j]):
+                self._order.move_to_end(int(cand[j]))
+        in_answer = np.zeros(len(cand), dtype=bool)
+        in_answer[order] = True
+        new = []
+        for o in E[E >= 0]:
+            j = int(np.searchsorted(cand, o))
+            if cached[j]:
+                continue
+            # C(S) - C(S + o): o's copy gets cheaper by c_f (in the answer) or replaces the k-th copy
+            saving = cf if in_answer[j] else max(0.0, e_k - dist[j])
+            if self._rng.random() < self.q_ * self._prob(saving):
+                new.append(int(o))
+        return service, self._insert(new)
+
+    def _step_reference(self, q, E):
+        """The same rule with every marginal cost recomputed from scratch (the slow twin in tests)."""
+        cand, dist, cached = self._view(q, E)
         order, service = self._answer(cand, dist, cached)
         loc = cached[order]
         if not (~loc).any():
@@ -402,6 +441,21 @@ class Duel(_SimilarityPolicy):
         self._rng = np.random.default_rng(check_seed(self.seed, self.name))
         self._duels: list[list] = []  # [candidate, defender, requests left, candidate score, defender score]
         self._swaps = 0
+        self._slots: list[int] = []   # cached ids in an array, for O(1) uniform draws
+        self._pos: dict[int, int] = {}
+
+    def _on_insert(self, ids):
+        for o in ids:
+            self._pos[int(o)] = len(self._slots)
+            self._slots.append(int(o))
+
+    def _on_evict(self, ids):
+        for o in ids:
+            i = self._pos.pop(int(o))
+            last = self._slots.pop()
+            if i < len(self._slots):
+                self._slots[i] = last
+                self._pos[last] = i
 
     def _step(self, q, E):
         extra = [d[0] for d in self._duels] + [d[1] for d in self._duels]
@@ -436,11 +490,12 @@ class Duel(_SimilarityPolicy):
             c = nearest[0]
             if len(self._order) < self.capacity_:
                 movement += self._insert([c])
-            elif len(self._duels) < self.max_duels_:
-                free = sorted(o for o in self._order if o not in defenders)
-                if free:
-                    y = free[int(self._rng.integers(len(free)))]
-                    self._duels.append([c, y, self.duel_length_, 0.0, 0.0])
+            elif len(self._duels) < self.max_duels_ and len(self._slots) > len(defenders):
+                while True:  # uniform over the cached objects not defending (rejection: few defenders)
+                    y = self._slots[int(self._rng.integers(len(self._slots)))]
+                    if y not in defenders:
+                        break
+                self._duels.append([c, y, self.duel_length_, 0.0, 0.0])
         return service, movement
 
     def _finalize(self, result):
