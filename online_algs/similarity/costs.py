@@ -161,6 +161,9 @@ def serving_cost(query, cached_ids, catalog, k: int, fetch_cost: float, metric="
     -------
     float
 
+    Complexity O(N d + N log k). Checked against a brute force over all k-subsets (tests and
+    Theorem ``similarity.gain.exact``).
+
     Examples
     --------
     >>> import numpy as np

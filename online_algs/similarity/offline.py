@@ -118,7 +118,8 @@ def lp_static_bound(ds: Datastore, queries, capacity, solver: str = "HIGHS") -> 
 
     (``K_t`` the candidates of request ``t``) is the minimum total serving cost over fractional
     caches; every integral cache is feasible, so ``sum_t C(r_t, 0)`` minus it bounds the best static
-    gain from above. O(T K) variables. Returns dict ``bound``, ``x``. Raises :class:`SolverError`.
+    gain from above (Theorem ``similarity.static.greedy`` checks it against exact enumeration).
+    O(T K) variables. Returns dict ``bound``, ``x``. Raises :class:`SolverError`.
     """
     import cvxpy as cp
     import scipy.sparse as sp
