@@ -187,3 +187,34 @@ def test_slot_index_full():
     with pytest.raises(InvalidInputError, match="free slots"):
         idx.add([4], [[1.0, 1.0]])
     assert len(idx) == 1 and idx.contains([3])[0]
+
+
+def test_warm_with_more_ids_than_capacity(ds):
+    alg = SimLRU(ds, 3)
+    alg.reset()
+    with pytest.raises(InvalidInputError, match="at most capacity=3"):
+        alg.warm([0, 1, 2, 3])
+    assert alg.state == frozenset() and len(alg._index) == 0
+
+
+def test_warm_with_unknown_catalog_id(ds):
+    alg = SimLRU(ds, 3)
+    alg.reset()
+    with pytest.raises(InvalidInputError, match="ids"):
+        alg.warm([0, 42])
+    assert alg.state == frozenset()
+
+
+def test_gain_learner_policy_needs_a_learner(ds):
+    from online_algs.similarity import GainLearnerPolicy
+
+    with pytest.raises(InvalidInputError, match="caching learner"):
+        online_algs.run(GainLearnerPolicy(ds, 3, learner="OMD"), np.zeros((2, 3)))
+
+
+def test_gain_learner_policy_learner_of_wrong_size(ds):
+    from online_algs.caching.learners import OMD
+    from online_algs.similarity import GainLearnerPolicy
+
+    with pytest.raises(InvalidInputError, match="fractional cache of 10 items"):
+        online_algs.run(GainLearnerPolicy(ds, 3, OMD(n_items=12, capacity=3)), np.zeros((2, 3)))

@@ -168,3 +168,12 @@ def test_qlru_closed_form_marginals_equal_recomputed_twin():
         np.testing.assert_allclose(fast.service, slow.service, atol=1e-12)
         np.testing.assert_allclose(fast.movement, slow.movement, atol=1e-12)
         assert fast.states == slow.states
+
+
+def test_gain_learner_policy_with_ogd_costs_at_least_opt_and_learns():
+    from online_algs.caching.learners import OGD
+
+    ds, q = _rand(30, n=6, T=25, k=2)
+    res = online_algs.run(GainLearnerPolicy(ds, 2, OGD(n_items=6, capacity=2, eta=0.3), seed=0), q)
+    assert res.total_cost >= dynamic_optimum(ds, q, 2)["cost"] - 1e-9
+    assert res.info["fractional_gain"] > 0
