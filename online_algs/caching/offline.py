@@ -130,9 +130,8 @@ def weighted_paging_opt_lp(trace, capacity, weights=None, *, n_items=None, solve
     Formulation: for every pair of consecutive requests to the same item, an interval
     :math:`I = (t_1, t_2)` and a variable :math:`x_I \in [0, 1]` (1 = evicted during I and fetched
     again at :math:`t_2`). At each time t the kept intervals that strictly contain t share the C - 1
-    slots left by :math:`r_t`: :math:`\sum_{I 
-i t}(1 - x_I) \le C - 1`. Cost:
-    :math:`\sum_i w_i [i 	ext{ requested}] + \sum_I w_{i(I)} x_I`. The constraint matrix has the
+    slots left by :math:`r_t`: :math:`\sum_{I \ni t}(1 - x_I) \le C - 1`. Cost:
+    :math:`\sum_i w_i [i \text{ requested}] + \sum_I w_{i(I)} x_I`. The constraint matrix has the
     consecutive-ones property in t (an interval matrix), so it is totally unimodular and the LP
     optimum is integral: the LP value is OPT (Theorem ``caching.offline.weighted_paging_lp``: equals a
     DP over cache contents and, for unit weights, Belady). Solved with cvxpy/HiGHS; O(T) variables,
@@ -183,7 +182,7 @@ i t}(1 - x_I) \le C - 1`. Cost:
         rows.append(r)
         cols.append(np.full(len(r), k))
     A = sp.csr_matrix((np.ones(sum(len(r) for r in rows)), (np.concatenate(rows), np.concatenate(cols))), shape=(T, M))
-    need = np.asarray(A.sum(axis=1)).ravel() - (C - 1)  # sum_{I ni t} x_I >= |{I ni t}| - (C - 1)
+    need = np.asarray(A.sum(axis=1)).ravel() - (C - 1)  # sum_{I contains t} x_I >= |{I contains t}| - (C - 1)
     mask = need > 0
     if not mask.any():
         return cold
