@@ -61,7 +61,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from .api import Experiment
 
-__all__ = ["STORE_VERSION", "DEFAULT_QUICK_BUDGET", "BUDGET_GRACE", "atomic_write_text", "atomic_write_json", "read_json",
+__all__ = ["STORE_VERSION", "DEFAULT_QUICK_BUDGET", "BUDGET_GRACE", "atomic_write_text", "atomic_write_bytes", "atomic_write_json", "read_json",
            "cell_key", "canonical_params", "execute_cell", "Store", "RunSummary", "run_experiment",
            "SerialExecutor", "DaskExecutor", "make_executor", "discover", "load_experiment", "versions",
            "git_commit", "main"]
@@ -78,6 +78,15 @@ _KEY_LEN = 20
 
 
 # ------------------------------------------------------------------------------ atomic files
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_current_umask()  # what open() would give; mkstemp alone gives 0o600
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` atomically.
 
@@ -93,6 +102,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=d, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            os.fchmod(f.fileno(), _FILE_MODE)
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
@@ -111,6 +121,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=d, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), _FILE_MODE)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

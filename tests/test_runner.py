@@ -30,6 +30,19 @@ def test_atomic_write_text_creates_and_replaces(tmp_path):
     assert _tmp_files(tmp_path) == []
 
 
+def test_atomic_write_gives_the_usual_file_mode(tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    atomic_write_text(tmp_path / "m.txt", "x")
+    open(tmp_path / "ref.txt", "w").close()
+    assert os.stat(tmp_path / "m.txt").st_mode & 0o777 == os.stat(tmp_path / "ref.txt").st_mode & 0o777
+
+
+def test_atomic_write_bytes(tmp_path):
+    runner.atomic_write_bytes(tmp_path / "b.bin", b"\x00\x01")
+    assert (tmp_path / "b.bin").read_bytes() == b"\x00\x01" and _tmp_files(tmp_path) == []
+
+
 def test_atomic_write_failure_keeps_old_content_and_no_temp(tmp_path):
     p = tmp_path / "c.json"
     atomic_write_json(p, {"x": 1})
