@@ -13,8 +13,9 @@ on the cluster, and write ``<out>/proofs_check.json``; (2) run every discovered 
 allowed) through :func:`experiments.runner.run_experiment` (finished cells are skipped); in quick
 mode each experiment has a wall-clock budget (``Experiment.time_budget`` or
 ``runner.DEFAULT_QUICK_BUDGET``, capped by what is left of ``QUICK_TOTAL_BUDGET`` for all
-experiments): cells left when it is spent stay pending and the report says so; (3) call each experiment's ``plot`` and ``summary`` on its ``rows.csv``; (4) write
-``<out>/report.md``, ``<out>/report.html`` (figures inlined as base64) and ``<out>/report.json``.
+experiments): cells left when it is spent stay pending and the report says so; (3) call each
+experiment's ``plot`` and ``summary`` on its ``rows.csv``; (4) write ``<out>/report.md``,
+``<out>/report.html`` (figures inlined as base64) and ``<out>/report.json``.
 
 An experiment that fails (import error, failed cells, ``plot``/``summary`` raising) is reported
 in its section and makes the exit status 1, without losing the other experiments' results; so
@@ -471,8 +472,8 @@ def _render_md(*, out, mode, started, total, skip_checks, sink, check_results, c
     for s in sections:
         if s.run is not None:
             r = s.run
-            det = (f"{r.n_cells} cells: {r.n_cached} cached, {r.n_run} run, {r.n_failed} failed, {r.n_pending} pending; "
-                   f"{r.n_rows} rows; {r.seconds:.1f} s")
+            det = (f"{r.n_cells} cells: {r.n_cached} cached, {r.n_run} run, {r.n_failed} failed, "
+                   f"{r.n_pending} pending; {r.n_rows} rows; {r.seconds:.1f} s")
         else:
             det = "not run"
         L.append(f"| experiment `{s.name}` | {s.status} | {det} |")

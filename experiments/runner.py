@@ -62,9 +62,9 @@ from typing import Any, Callable, Iterable, Iterator
 from .api import Experiment
 
 __all__ = ["STORE_VERSION", "DEFAULT_QUICK_BUDGET", "BUDGET_GRACE", "atomic_write_text", "atomic_write_bytes",
-           "atomic_write_json", "read_json", "cell_key", "canonical_params", "execute_cell", "Store", "RunSummary", "run_experiment",
-           "SerialExecutor", "DaskExecutor", "make_executor", "discover", "load_experiment", "versions",
-           "git_commit", "main"]
+           "atomic_write_json", "read_json", "cell_key", "canonical_params", "execute_cell", "Store", "RunSummary",
+           "run_experiment", "SerialExecutor", "DaskExecutor", "make_executor", "discover", "load_experiment",
+           "versions", "git_commit", "main"]
 
 STORE_VERSION = 1
 #: Wall-clock budget (seconds) of an experiment's quick grid in the main job when the experiment

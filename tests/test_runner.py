@@ -251,7 +251,8 @@ def test_budget_leaves_cells_pending_and_resume_completes(tmp_path):
     assert man["budget_exceeded"] and man["counts"]["pending"] == s.n_pending
     s2 = run_experiment(exp, out=tmp_path / "b", quick=True, progress=False)
     assert s2.complete and s2.n_cached == 8 - s.n_pending
-    assert open(Store(tmp_path / "b", "demo").rows_path).read() == open(Store(tmp_path / "ref", "demo").rows_path).read()
+    rows_b = open(Store(tmp_path / "b", "demo").rows_path).read()
+    assert rows_b == open(Store(tmp_path / "ref", "demo").rows_path).read()
 
 
 def test_rows_with_varying_columns_and_empty_cells(tmp_path):
