@@ -14,7 +14,8 @@ An experiment module ``experiments/<name>.py`` defines ``EXPERIMENT = Experiment
 * ``time_budget`` (optional, seconds): the wall-clock budget of the quick grid in the main job
   (``python -m experiments.main --quick``). When it is spent no new cell starts (the cells in
   flight get ``experiments.runner.BUDGET_GRACE`` times the budget more), the finished cells are
-  kept and the report marks the experiment *incomplete*; a rerun resumes. ``None``: the runner's default (see ``experiments.runner.DEFAULT_QUICK_BUDGET``).
+  kept and the report marks the experiment *incomplete*; a rerun resumes. ``None``: the runner's
+  default (``experiments.runner.DEFAULT_QUICK_BUDGET``).
 """
 
 from __future__ import annotations
