@@ -266,6 +266,21 @@ def test_rejects_non_positive_eta():
         _run(OMD(3, 1, eta=0.0))
 
 
+def test_omd_rejects_overflowing_step():
+    # exp(eta w x) overflows float64: the general projection returned NaN (the one-hot kernel did not)
+    with pytest.raises(InvalidInputError, match="'eta' parameter of OMD times the largest weighted request"):
+        _run(OMD(3, 1, eta=1000.0))
+    with pytest.raises(InvalidInputError, match="w x = 1000"):
+        _run(OMD(3, 1, weights=[1.0, 1000.0, 1.0]))  # anytime: eta <= 1
+    with pytest.raises(InvalidInputError, match="largest weighted request"):
+        _run(OMD(3, 1, eta=10.0), np.array([[0.0, 80.0, 0.0]]))
+    alg = OMD(3, 1, eta=10.0)
+    alg.reset()
+    with pytest.raises(InvalidInputError, match="largest weighted request"):
+        alg.update([0.0, 80.0, 0.0])
+    assert np.isfinite(_run(OMD(3, 1, eta=699.0)).total_gain)
+
+
 def test_rejects_bad_horizon():
     with pytest.raises(InvalidInputError, match="'horizon'"):
         _run(OGD(3, 1, horizon=0))

@@ -37,6 +37,8 @@ __all__ = ["OGD", "OMD", "FTPL", "Rounded", "CoupledRounding", "madow_sample", "
            "regret_curve", "weighted_static_optimum_lp", "weighted_paging_opt_lp", "ogd_step_size", "omd_step_size", "ftpl_step_size"]
 
 _MODE_CONST, _MODE_SQRT, _MODE_DOUBLING = 0, 1, 2
+#: largest exponent of OMD's multiplicative step exp(eta w x): exp overflows float64 past 709.78
+_TILT_MAX = 700.0
 
 
 def ogd_step_size(n_items, capacity, horizon, w_max=1.0, diameter=None):
@@ -332,11 +334,26 @@ class OMD(_CacheLearner):
             self._mode, self._eta0 = _MODE_DOUBLING, omd_step_size(self.N_, self.C_, 1)
         self.y_ = np.full(self.N_, self.C_ / self.N_)
 
+    def _check_tilt(self, top):
+        """Reject a step exp(eta w x) that overflows float64 (the projection would return NaN)."""
+        eta_max = self._eta0 if self._mode == _MODE_CONST else min(1.0, self._eta0)  # eta_t never grows
+        if eta_max * top > _TILT_MAX:
+            raise InvalidInputError(f"The 'eta' parameter of OMD times the largest weighted request must be at most "
+                                    f"{_TILT_MAX:g} (exp(eta w x) overflows float64 beyond). Got eta = {eta_max:.6g} and "
+                                    f"w x = {top:.6g}; lower eta or rescale the weights / counts (the regret "
+                                    f"scales linearly with them).")
+
+    def _validate_sequence(self, seq):
+        seq = super()._validate_sequence(seq)
+        self._check_tilt(float(self.w_[seq].max()) if seq.ndim == 1 else float((seq.max(axis=0) * self.w_).max()))
+        return seq
+
     def predict(self):
         return self.y_.copy()
 
     def update(self, request):
         g = self._request_vector(request)
+        self._check_tilt(float(g.max()))
         eta, restart = _k._eta_at(self._mode, self._eta0, self._t)
         if restart and self._t > 0:
             self.y_ = np.full(self.N_, self.C_ / self.N_)
