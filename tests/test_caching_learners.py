@@ -281,6 +281,26 @@ def test_omd_rejects_overflowing_step():
     assert np.isfinite(_run(OMD(3, 1, eta=699.0)).total_gain)
 
 
+@pytest.mark.parametrize("fn", [ogd_step_size, omd_step_size, ftpl_step_size])
+def test_step_sizes_reject_bad_instances(fn):
+    # they divided by zero (T = 0, C = 0), took log(1) ** -1/4 (N = 1) or sqrt(-1) (T < 0)
+    with pytest.raises(InvalidInputError, match="'horizon' parameter of .*_step_size must be an int >= 1. Got 0"):
+        fn(5, 2, 0)
+    with pytest.raises(InvalidInputError, match="'capacity' parameter .* in the range \\[1, 4\\]. Got 0"):
+        fn(5, 0, 10)
+    with pytest.raises(InvalidInputError, match="'n_items' parameter .* >= 2. Got 1"):
+        fn(1, 1, 10)
+    with pytest.raises(InvalidInputError, match="'horizon'"):
+        fn(5, 2, -1)
+
+
+def test_ogd_step_size_rejects_bad_scale():
+    with pytest.raises(InvalidInputError, match="'w_max' parameter of ogd_step_size"):
+        ogd_step_size(5, 2, 10, w_max=0.0)
+    with pytest.raises(InvalidInputError, match="'diameter' parameter of ogd_step_size"):
+        ogd_step_size(5, 2, 10, diameter=float("nan"))
+
+
 def test_rejects_bad_horizon():
     with pytest.raises(InvalidInputError, match="'horizon'"):
         _run(OGD(3, 1, horizon=0))

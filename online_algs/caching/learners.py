@@ -41,27 +41,38 @@ _MODE_CONST, _MODE_SQRT, _MODE_DOUBLING = 0, 1, 2
 _TILT_MAX = 700.0
 
 
+def _check_nct(n_items, capacity, horizon, owner):
+    """N >= 2, C in [1, N - 1], T >= 1: the instance of a step-size formula."""
+    N = check_int("n_items", n_items, low=2, owner=owner)
+    return N, check_int("capacity", capacity, low=1, high=N - 1, owner=owner), check_int("horizon", horizon, low=1,
+                                                                                           owner=owner)
+
+
 def ogd_step_size(n_items, capacity, horizon, w_max=1.0, diameter=None):
     r"""OGD's step size :math:`\eta = D / (w_{max}\sqrt{T})`, D = sqrt(2 min(C, N - C)) by default.
 
     With ``diameter = sqrt(C (1 - C/N))`` (the distance from the uniform start to any integral
     cache) it is the step size of the sharper bound :math:`w\sqrt{C(1-C/N)T}`.
     """
-    D = math.sqrt(2 * min(capacity, n_items - capacity)) if diameter is None else float(diameter)
-    return D / (w_max * math.sqrt(horizon))
+    N, C, T = _check_nct(n_items, capacity, horizon, "ogd_step_size")
+    w_max = check_float("w_max", w_max, low=0.0, low_open=True, owner="ogd_step_size")
+    D = (math.sqrt(2 * min(C, N - C)) if diameter is None
+         else check_float("diameter", diameter, low=0.0, low_open=True, owner="ogd_step_size"))
+    return D / (w_max * math.sqrt(T))
 
 
 def omd_step_size(n_items, capacity, horizon, tight=True):
     r"""OMD-NE's step size: :math:`\sqrt{2 C \log(N/C) / T}` (``tight``, the bound
     :math:`\sqrt{2C\log(N/C)T}(1+O(\eta))`) or :math:`\sqrt{2\log(N/C)/T}` (bound
     :math:`C\sqrt{2\log(N/C)T}`)."""
-    L = math.log(n_items / capacity)
-    return math.sqrt(2 * (capacity if tight else 1) * L / horizon)
+    N, C, T = _check_nct(n_items, capacity, horizon, "omd_step_size")
+    return math.sqrt(2 * (C if tight else 1) * math.log(N / C) / T)
 
 
 def ftpl_step_size(n_items, capacity, horizon):
     r"""FTPL's perturbation scale :math:`\eta = (4\pi\ln N)^{-1/4}\sqrt{T/C}`."""
-    return (4 * math.pi * math.log(n_items)) ** -0.25 * math.sqrt(horizon / capacity)
+    N, C, T = _check_nct(n_items, capacity, horizon, "ftpl_step_size")
+    return (4 * math.pi * math.log(N)) ** -0.25 * math.sqrt(T / C)
 
 
 class _CacheLearner(CommitThenLearn):
