@@ -450,6 +450,23 @@ def test_reject_families_bad_sizes():
         fill_then_saturate_tasks(3, 2, delta=2.0)
 
 
+def test_reject_families_bad_seed():
+    # the seed went straight to numpy (TypeError / ValueError instead of InvalidInputError)
+    with pytest.raises(InvalidInputError, match="'seed' parameter of uniform_random_tasks must be an int >= 0"):
+        uniform_random_tasks(3, 3, seed=-1)
+    with pytest.raises(InvalidInputError, match="'seed' parameter of unit_elementary_tasks"):
+        unit_elementary_tasks(3, 3, seed="x")
+
+
+def test_reject_harmonic_bad_n():
+    # harmonic(-1) was 0.0 and harmonic(2.5) was H_2, silently
+    assert harmonic(0) == 0.0
+    with pytest.raises(InvalidInputError, match="'n' parameter of harmonic must be an int >= 0. Got -1"):
+        harmonic(-1)
+    with pytest.raises(InvalidInputError, match="Got 2.5 of type float"):
+        harmonic(2.5)
+
+
 def test_lp_solver_failure_raises_solver_error(monkeypatch):
     import cvxpy as cp
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_float, check_int
+from .._validation import check_float, check_int, check_seed
 from ..base import RequestThenMove
 from ..exceptions import InvalidInputError
 from ..metrics import as_metric
@@ -22,7 +22,7 @@ def uniform_random_tasks(n, T, seed=None, high=1.0) -> np.ndarray:
     n = check_int("n", n, low=1, owner="uniform_random_tasks")
     T = check_int("T", T, low=1, owner="uniform_random_tasks")
     high = check_float("high", high, low=0.0, owner="uniform_random_tasks")
-    return np.random.default_rng(seed).uniform(0.0, high, size=(T, n))
+    return np.random.default_rng(check_seed(seed, owner="uniform_random_tasks")).uniform(0.0, high, size=(T, n))
 
 
 def unit_elementary_tasks(n, T, seed=None) -> np.ndarray:
@@ -34,7 +34,7 @@ def unit_elementary_tasks(n, T, seed=None) -> np.ndarray:
     n = check_int("n", n, low=1, owner="unit_elementary_tasks")
     T = check_int("T", T, low=1, owner="unit_elementary_tasks")
     c = np.zeros((T, n))
-    c[np.arange(T), np.random.default_rng(seed).integers(0, n, size=T)] = 1.0
+    c[np.arange(T), np.random.default_rng(check_seed(seed, owner="unit_elementary_tasks")).integers(0, n, size=T)] = 1.0
     return c
 
 

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from .._validation import check_seed
+from .._validation import check_int, check_seed
 from ..base import kernel_seed
 from ..exceptions import InvalidInputError
 from ..metrics import FiniteMetric, as_metric, uniform
@@ -18,8 +18,9 @@ __all__ = ["RandomizedUniformMTS", "harmonic"]
 
 
 def harmonic(n: int) -> float:
-    """The harmonic number ``H_n = 1 + 1/2 + ... + 1/n``."""
-    return float(np.sum(1.0 / np.arange(1, int(n) + 1)))
+    """The harmonic number ``H_n = 1 + 1/2 + ... + 1/n`` (``H_0 = 0``)."""
+    n = check_int("n", n, low=0, owner="harmonic")
+    return float(np.sum(1.0 / np.arange(1, n + 1)))
 
 
 def _uniform_distance(m: FiniteMetric, owner: str) -> float:
