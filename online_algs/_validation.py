@@ -116,6 +116,12 @@ def check_int_array(name: str, value: Any, *, low: int | None = 0, high: int | N
         if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
             raise InvalidInputError(f"{where} must hold integers. Got floats that are not whole numbers "
                                     f"(or NaN/inf); cast to int after checking them.")
+    if arr.size and arr.dtype.kind in "uf":  # the int64 cast would wrap these around
+        over = (arr > np.iinfo(np.int64).max) if arr.dtype.kind == "u" else ((arr >= 2.0**63) | (arr < -2.0**63))
+        if over.any():
+            i = int(np.argmax(over))
+            raise InvalidInputError(f"{where} must hold ids that fit in int64 (below 2**63). Got {arr[i]} at "
+                                    f"position {i}; remap ids to 0..n-1 (np.unique(..., return_inverse=True)).")
     out = np.ascontiguousarray(arr, dtype=np.int64)
     if out.size:
         mn, mx = int(out.min()), int(out.max())

@@ -41,6 +41,12 @@ def test_check_int_array():
         check_int_array("trace", [])
     with pytest.raises(InvalidInputError, match="integers"):
         check_int_array("trace", ["a"])
+    # ids beyond int64 wrapped around in the cast: the message reported a negative id that was never given
+    with pytest.raises(InvalidInputError, match=r"fit in int64.*Got 9223372036854775813 at position 0"):
+        check_int_array("trace", np.array([2**63 + 5, 1], dtype=np.uint64))
+    with pytest.raises(InvalidInputError, match=r"fit in int64.*Got 1e\+30 at position 1"):
+        check_int_array("trace", [1.0, 1e30])
+    assert check_int_array("trace", np.array([2**63 - 1], dtype=np.uint64))[0] == 2**63 - 1
 
 
 def test_check_cost_matrix():
