@@ -112,22 +112,6 @@ def proj_capped_simplex_kl(y, C, out):
 # ----------------------------------------------------------------------------- indexed min-heap
 
 @njit
-def _sift_up(heap, pos, key, k):
-    item = heap[k]
-    kv = key[item]
-    while k > 0:
-        parent = (k - 1) >> 1
-        pi = heap[parent]
-        if key[pi] <= kv:
-            break
-        heap[k] = pi
-        pos[pi] = k
-        k = parent
-    heap[k] = item
-    pos[item] = k
-
-
-@njit
 def _sift_down(heap, pos, key, k, size):
     item = heap[k]
     kv = key[item]
@@ -146,29 +130,6 @@ def _sift_down(heap, pos, key, k, size):
         k = child
     heap[k] = item
     pos[item] = k
-
-
-@njit
-def _heap_remove_at(heap, pos, key, k, size):
-    """Remove the entry at heap slot k; returns the new size."""
-    item = heap[k]
-    size -= 1
-    pos[item] = -1
-    if k < size:
-        last = heap[size]
-        heap[k] = last
-        pos[last] = k
-        _sift_down(heap, pos, key, k, size)
-        _sift_up(heap, pos, key, pos[last])
-    return size
-
-
-@njit
-def _heap_push(heap, pos, key, item, size):
-    heap[size] = item
-    pos[item] = size
-    _sift_up(heap, pos, key, size)
-    return size + 1
 
 
 @njit

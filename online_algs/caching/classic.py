@@ -169,9 +169,6 @@ def _rebuild_states(seq, ids, hit, victim, thin):
     return out, np.asarray(steps)
 
 
-_EMPTY_U8 = np.zeros(0, dtype=np.uint8)
-
-
 # =============================================================================== LRU
 class LRU(_PagingPolicy):
     r"""Least-recently-used paging.

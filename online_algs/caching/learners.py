@@ -144,13 +144,6 @@ class _CacheLearner(CommitThenLearn):
         g = seq * self.w_
         return float(np.sort(g, axis=1)[:, ::-1][:, :self.C_].sum())
 
-    def _segments(self, T, states, thin):
-        """Record points of run()'s protocol loop: rounds t with t % thin == 0 or t == T - 1."""
-        if not states:
-            return [T]
-        pts = sorted(set(list(range(0, T, thin)) + [T - 1]))
-        return pts
-
     def _batch_driver(self, seq, series, states, thin, step):
         """Run ``step(sub_seq, gains_out)`` over segments, recording states like run()'s loop."""
         T = len(seq)
@@ -158,9 +151,8 @@ class _CacheLearner(CommitThenLearn):
         st_list = [] if states else None
         st_steps = [] if states else None
         if states:
-            cuts = self._segments(T, states, thin)
             a = 0
-            for r in cuts:
+            for r in sorted(set(range(0, T, thin)) | {T - 1}):  # run()'s record points: t % thin == 0, T - 1
                 if r > a:
                     step(seq[a:r], gains[a:r])
                 st_list.append(np.array(self.predict(), copy=True))

@@ -284,25 +284,6 @@ def dp_optimum_kernel(D, C, start, kind, dist, wstar):
 
 
 @njit
-def dp_value_kernel(D, C, start, kind, dist, wstar):
-    """OPT = min_s w_T(s) without back-pointers (O(n) memory)."""
-    T, n = C.shape
-    w = np.empty(n)
-    for s in range(n):
-        w[s] = D[start, s]
-    a = np.empty(n)
-    for t in range(T):
-        for s in range(n):
-            a[s] = w[s] + C[t, s]
-        _step(a, D, kind, dist, wstar, w)
-    best = np.inf
-    for s in range(n):
-        if w[s] < best:
-            best = w[s]
-    return best
-
-
-@njit
 def randomized_uniform_kernel(C, start, dist, seed):
     """The 2H_n phase algorithm on the uniform metric with distance ``dist``.
 

@@ -45,22 +45,3 @@ class LazyTieWFA(RequestThenMove):
         self._s = new
         self._w = w
         return float(c[new]), float(mov)
-
-
-class DoubledStepWFA(LazyTieWFA):
-    """WFA that charges itself correctly but moves by the rule with the movement term doubled,
-    argmin_s w_t(s) + 2 d(s_{t-1}, s), restricted to nothing (planted bug: a wrong step weight).
-    It moves too reluctantly and its ratio exceeds 2n - 1 on adaptive sequences."""
-
-    _abstract = True
-
-    def serve(self, c):
-        d = self.metric_.d
-        w = np.min((self._w + c)[:, None] + d, axis=0)
-        score = w + 2.0 * d[self._s]
-        best = score.min()
-        new = self._s if score[self._s] <= best + 1e-12 else int(np.argmin(score))
-        mov = d[self._s, new]
-        self._s = new
-        self._w = w
-        return float(c[new]), float(mov)
