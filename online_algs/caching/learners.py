@@ -172,7 +172,36 @@ class _CacheLearner(CommitThenLearn):
         result.info["capacity"] = self.C_
 
 
-class OGD(_CacheLearner):
+class _ProjectedLearner(_CacheLearner):
+    """OGD and OMD: a fractional cache ``y_`` moved by a kernel for one-hot and for batched requests."""
+
+    _abstract = True
+    #: ``kernel(trace_or_rows, w, y, C, eta0, mode, t0, gains)``, updating ``y`` in place
+    _onehot_kernel = None
+    _batch_kernel = None
+
+    def _step_fast(self, i):
+        """One one-hot round through the one-hot kernel (O(N) set-up, no sort)."""
+        g = np.empty(1)
+        self._onehot_kernel(np.array([i], dtype=np.int64), self.w_, self.y_, float(self.C_), self._eta0, self._mode,
+                            self._t, g)
+        self._t += 1
+        return float(g[0])
+
+    def _run_batch(self, seq, series, states, thin):
+        if not self.fast:
+            return None
+        C = float(self.C_)
+
+        def step(sub, gains):
+            kernel = self._onehot_kernel if sub.ndim == 1 else self._batch_kernel
+            kernel(sub, self.w_, self.y_, C, self._eta0, self._mode, self._t, gains)
+            self._t += len(sub)
+
+        return self._batch_driver(seq, series, states, thin, step)
+
+
+class OGD(_ProjectedLearner):
     r"""Online gradient ascent caching (Paschos, Destounis, Vigneri, Iosifidis, INFOCOM 2019).
 
     Problem: fractional caching, gain :math:`\sum_n w_n x_{t,n} y_{t,n}` with
@@ -211,6 +240,9 @@ class OGD(_CacheLearner):
     fast : bool
         Use the lazy-projection kernel for one-hot traces in ``run``.
     """
+
+    _onehot_kernel = staticmethod(_k.ogd_onehot_run)
+    _batch_kernel = staticmethod(_k.ogd_batch_run)
 
     def __init__(self, n_items, capacity, horizon=None, eta=None, weights=None, init="uniform", fast=True):
         self.n_items = n_items
@@ -253,28 +285,6 @@ class OGD(_CacheLearner):
         self._t += 1
         return gain
 
-    def _step_fast(self, i):
-        """One one-hot round through the lazy-projection kernel (O(N) set-up, no sort)."""
-        g = np.empty(1)
-        _k.ogd_onehot_run(np.array([i], dtype=np.int64), self.w_, self.y_, float(self.C_), self._eta0, self._mode,
-                          self._t, g)
-        self._t += 1
-        return float(g[0])
-
-    def _run_batch(self, seq, series, states, thin):
-        if not self.fast:
-            return None
-        C = float(self.C_)
-
-        def step(sub, gains):
-            if sub.ndim == 1:
-                _k.ogd_onehot_run(sub, self.w_, self.y_, C, self._eta0, self._mode, self._t, gains)
-            else:
-                _k.ogd_batch_run(sub, self.w_, self.y_, C, self._eta0, self._mode, self._t, gains)
-            self._t += len(sub)
-
-        return self._batch_driver(seq, series, states, thin, step)
-
     @classmethod
     def _contract_cases(cls):
         rng = np.random.default_rng(3)
@@ -288,7 +298,7 @@ class OGD(_CacheLearner):
         ]
 
 
-class OMD(_CacheLearner):
+class OMD(_ProjectedLearner):
     r"""Online mirror ascent with negative entropy (Si Salem, Neglia, Ioannidis, ICC 2021 /
     ACM TOMPECS 2023).
 
@@ -318,6 +328,9 @@ class OMD(_CacheLearner):
     n_items, capacity, horizon, eta, weights, fast
         As for :class:`OGD`.
     """
+
+    _onehot_kernel = staticmethod(_k.omd_onehot_run)
+    _batch_kernel = staticmethod(_k.omd_batch_run)
 
     def __init__(self, n_items, capacity, horizon=None, eta=None, weights=None, fast=True):
         self.n_items = n_items
@@ -366,28 +379,6 @@ class OMD(_CacheLearner):
         self.y_ = out
         self._t += 1
         return gain
-
-    def _step_fast(self, i):
-        """One one-hot round through the multiplier kernel (O(N) set-up, no sort)."""
-        g = np.empty(1)
-        _k.omd_onehot_run(np.array([i], dtype=np.int64), self.w_, self.y_, float(self.C_), self._eta0, self._mode,
-                          self._t, g)
-        self._t += 1
-        return float(g[0])
-
-    def _run_batch(self, seq, series, states, thin):
-        if not self.fast:
-            return None
-        C = float(self.C_)
-
-        def step(sub, gains):
-            if sub.ndim == 1:
-                _k.omd_onehot_run(sub, self.w_, self.y_, C, self._eta0, self._mode, self._t, gains)
-            else:
-                _k.omd_batch_run(sub, self.w_, self.y_, C, self._eta0, self._mode, self._t, gains)
-            self._t += len(sub)
-
-        return self._batch_driver(seq, series, states, thin, step)
 
     @classmethod
     def _contract_cases(cls):
