@@ -367,6 +367,23 @@ def test_weighted_paging_lp_matches_dp_and_belady(rng):
         assert weighted_paging_opt_lp(tr, C) == pytest.approx(belady_misses(tr, C), abs=1e-7)
 
 
+def test_offline_lps_raise_solver_error(monkeypatch):
+    import cvxpy as cp
+
+    from online_algs.caching import weighted_paging_opt_lp
+    from online_algs.exceptions import SolverError
+
+    def boom(self, *a, **k):
+        raise cp.error.SolverError("simulated failure")
+
+    monkeypatch.setattr(cp.Problem, "solve", boom)
+    with pytest.raises(SolverError, match="weighted_static_optimum_lp: HIGHS failed") as info:
+        weighted_static_optimum_lp([1.0, 2.0, 3.0], [1.0, 1.0, 1.0], 1)
+    assert info.value.status == "solver_error" and info.value.solver == "HIGHS"
+    with pytest.raises(SolverError, match="weighted_paging_opt_lp: HIGHS failed"):
+        weighted_paging_opt_lp([0, 1, 2, 0, 1, 2], 2)
+
+
 def test_weighted_paging_lp_rejects_non_positive_weights():
     from online_algs.caching import weighted_paging_opt_lp
 

@@ -45,21 +45,37 @@ def _canon(trace, capacity, weights, n_items, owner):
     return X, N, w, C
 
 
+def _scores(X, N, w) -> np.ndarray:
+    """Weighted counts :math:`w_n \\sum_t x_{t,n}` of a canonical trace (ids or count rows)."""
+    return (np.bincount(X, minlength=N).astype(float) if X.ndim == 1 else X.sum(axis=0)) * w
+
+
+def _solve(prob, solver: str, owner: str) -> float:
+    """Solve a cvxpy problem; a solver failure or a non-optimal status becomes a SolverError."""
+    import cvxpy as cp
+
+    try:
+        prob.solve(solver=solver)
+    except cp.error.SolverError as exc:
+        raise SolverError(f"{owner}: {solver} failed ({exc}).", status="solver_error", solver=solver) from exc
+    if prob.status not in ("optimal", "optimal_inaccurate"):
+        raise SolverError(f"{owner}: {solver} returned status {prob.status}.", status=prob.status, solver=solver)
+    return float(prob.value)
+
+
 def weighted_counts(trace, *, weights=None, n_items=None) -> np.ndarray:
     """:math:`w_n \\sum_t x_{t,n}` for a 1-d id trace or a (T, N) count array."""
     X, N, w, _ = _canon(trace, 1, weights, n_items, "weighted_counts")
-    if X.ndim == 1:
-        return np.bincount(X, minlength=N).astype(float) * w
-    return X.sum(axis=0) * w
+    return _scores(X, N, w)
 
 
 def best_static_cache(trace, capacity, *, weights=None, n_items=None) -> np.ndarray:
     """Ids (sorted) of the best static cache in hindsight: the top-C weighted counts.
 
-    O(T + N) (``np.argpartition``). Ties are broken towards smaller ids.
+    O(T + N log N) (a stable sort on (-count, id)). Ties are broken towards smaller ids.
     """
     X, N, w, C = _canon(trace, capacity, weights, n_items, "best_static_cache")
-    s = (np.bincount(X, minlength=N).astype(float) if X.ndim == 1 else X.sum(axis=0)) * w
+    s = _scores(X, N, w)
     order = np.lexsort((np.arange(N), -s))
     return np.sort(order[:C])
 
@@ -70,7 +86,7 @@ def best_static_gain(trace, capacity, *, weights=None, n_items=None) -> float:
     Regret of a learner = ``best_static_gain(trace, C) - run(learner, trace).total_gain``.
     """
     X, N, w, C = _canon(trace, capacity, weights, n_items, "best_static_gain")
-    s = (np.bincount(X, minlength=N).astype(float) if X.ndim == 1 else X.sum(axis=0)) * w
+    s = _scores(X, N, w)
     return float(np.sort(s)[::-1][:C].sum())
 
 
@@ -109,15 +125,7 @@ def weighted_static_optimum_lp(counts, weights, capacity, *, solver: str = "HIGH
     C = check_int("capacity", capacity, low=1, high=len(c) - 1, owner="weighted_static_optimum_lp")
     y = cp.Variable(len(c))
     prob = cp.Problem(cp.Maximize((w * c) @ y), [y >= 0, y <= 1, cp.sum(y) == C])
-    try:
-        prob.solve(solver=solver)
-    except cp.error.SolverError as exc:
-        raise SolverError(f"weighted_static_optimum_lp: {solver} failed ({exc}).", status="solver_error",
-                          solver=solver) from exc
-    if prob.status not in ("optimal", "optimal_inaccurate"):
-        raise SolverError(f"weighted_static_optimum_lp: {solver} returned status {prob.status}.",
-                          status=prob.status, solver=solver)
-    return float(prob.value)
+    return _solve(prob, solver, "weighted_static_optimum_lp")
 
 
 def weighted_paging_opt_lp(trace, capacity, weights=None, *, n_items=None, solver: str = "HIGHS") -> float:
@@ -189,12 +197,4 @@ def weighted_paging_opt_lp(trace, capacity, weights=None, *, n_items=None, solve
     x = cp.Variable(M)
     cost = w[np.asarray(items)]
     prob = cp.Problem(cp.Minimize(cost @ x), [A[mask] @ x >= need[mask], x >= 0, x <= 1])
-    try:
-        prob.solve(solver=solver)
-    except cp.error.SolverError as exc:
-        raise SolverError(f"weighted_paging_opt_lp: {solver} failed ({exc}).", status="solver_error",
-                          solver=solver) from exc
-    if prob.status not in ("optimal", "optimal_inaccurate"):
-        raise SolverError(f"weighted_paging_opt_lp: {solver} returned status {prob.status}.", status=prob.status,
-                          solver=solver)
-    return cold + float(prob.value)
+    return cold + _solve(prob, solver, "weighted_paging_opt_lp")
