@@ -284,6 +284,14 @@ def test_reject_lp_request_out_of_range():
         kserver_hst_lp(H, [0, 4], [1])
 
 
+def test_reject_lazy_dp_bad_metric_and_budget():
+    # a non-metric matrix went straight into the DP (NaN or asymmetric distances, silently)
+    with pytest.raises(InvalidInputError, match="'d' argument of kserver_lazy_dp is not a valid metric"):
+        kserver_lazy_dp([[0.0, np.nan], [np.nan, 0.0]], [0, 1], [0])
+    with pytest.raises(InvalidInputError, match="'max_configs' parameter of kserver_lazy_dp must be an int >= 1"):
+        kserver_lazy_dp(random_metric("uniform", 4, seed=0), [0, 1], [2], max_configs=0)
+
+
 def test_reject_lazy_dp_too_many_configs():
     with pytest.raises(InvalidInputError, match="max_configs"):
         kserver_lazy_dp(random_metric("uniform", 30, seed=0), [0, 1], list(range(15)))

@@ -232,6 +232,11 @@ def test_rounded_cost_at_least_integral_opt():
 C4 = np.array([1.0, 2.0, 3.0, 4.0])
 
 
+def test_reject_opt_bad_max_configs():
+    with pytest.raises(InvalidInputError, match="'max_configs' parameter of weighted_paging_opt must be an int >= 1"):
+        weighted_paging_opt([1.0, 2.0, 3.0], 1, [0, 1], max_configs=0.5)
+
+
 def test_reject_nonpositive_cost():
     with pytest.raises(InvalidInputError, match="positive"):
         run(FractionalWeightedPaging(np.array([1.0, 0.0, 2.0]), 1), [0])

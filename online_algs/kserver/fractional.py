@@ -247,6 +247,23 @@ class _FractionalBase(RequestThenMove):
         return np.zeros(self.n_, dtype=np.int64), np.full(1, -1, dtype=np.int64), z, np.zeros(1)
 
 
+class _RoundedState:
+    """State of the rounded algorithms: the point ids holding a server (``self._sel`` is 0/1)."""
+
+    @property
+    def state(self):
+        return tuple(int(q) for q in np.flatnonzero(self._sel))
+
+    def check_state(self, state):
+        s = list(state)
+        return len(s) == self.k_ == len(set(s)) and all(0 <= q < self.n_ for q in s)
+
+    @staticmethod
+    def _config_states(cfg, T, thin):
+        """The recorded states of a batch run from its (T + 1, n) 0/1 configurations."""
+        return [tuple(int(q) for q in np.flatnonzero(cfg[i])) for i in _state_steps(T, thin)]
+
+
 class FractionalWeightedPaging(_FractionalBase):
     r"""Fractional weighted paging by the primal-dual algorithm of Bansal, Buchbinder and Naor.
 
@@ -341,7 +358,7 @@ class FractionalWeightedPaging(_FractionalBase):
         return weighted_paging_lp(self.costs_, self.k_, seq, self.initial_).value
 
 
-class RoundedWeightedPaging(FractionalWeightedPaging):
+class RoundedWeightedPaging(_RoundedState, FractionalWeightedPaging):
     r"""Randomized integral weighted paging: the BBN fractional cache rounded online by coupled
     systematic sampling.
 
@@ -414,20 +431,9 @@ class RoundedWeightedPaging(FractionalWeightedPaging):
         self._acc["frac"] = float(fcost.sum())
         self._acc["hits"] = int(hits)
         self._acc["repairs"] += int(rep)
-        st = None
-        if states:
-            idx = _state_steps(len(seq), thin)
-            st = [tuple(int(q) for q in np.flatnonzero(cfg[i])) for i in idx]
+        st = self._config_states(cfg, len(seq), thin) if states else None
         self._sel = cfg[-1].copy()
         return _result(self, seq, cost, series, states, st, thin, states_are_list=True)
-
-    @property
-    def state(self):
-        return tuple(int(q) for q in np.flatnonzero(self._sel))
-
-    def check_state(self, state):
-        s = list(state)
-        return len(s) == self.k_ == len(set(s)) and all(0 <= q < self.n_ for q in s)
 
     def _finalize(self, result):
         result.info["fetch_cost"] = self._acc["fetch"]
@@ -613,7 +619,7 @@ class FractionalKServerHST(_FractionalBase):
                               point_map=_hst_points(self.tree_, np.arange(self.n_))).value
 
 
-class RoundedKServerHST(FractionalKServerHST):
+class RoundedKServerHST(_RoundedState, FractionalKServerHST):
     r"""Randomized integral k-server on an HST: :class:`FractionalKServerHST` rounded online by
     systematic sampling along a DFS order of the leaves.
 
@@ -680,19 +686,9 @@ class RoundedKServerHST(FractionalKServerHST):
         if self.tree_.metric is not None:
             d = self.tree_.metric.d
             cost = np.array([_matching_cost(d, cfg[t], cfg[t + 1]) for t in range(len(seq))])
-        st = None
-        if states:
-            st = [tuple(int(q) for q in np.flatnonzero(cfg[i])) for i in _state_steps(len(seq), thin)]
+        st = self._config_states(cfg, len(seq), thin) if states else None
         self._sel = cfg[-1].copy()
         return _result(self, seq, cost, series, states, st, thin, states_are_list=True)
-
-    @property
-    def state(self):
-        return tuple(int(q) for q in np.flatnonzero(self._sel))
-
-    def check_state(self, state):
-        s = list(state)
-        return len(s) == self.k_ == len(set(s)) and all(0 <= q < self.n_ for q in s)
 
     def _finalize(self, result):
         result.info["embedded"] = self.tree_.metric is not None
@@ -709,10 +705,9 @@ class RoundedKServerHST(FractionalKServerHST):
     def _contract_opt(self, seq):
         if self.tree_.metric is None:
             return super()._contract_opt(seq)
-        d = np.asarray(self.tree_.metric.d)
         if math.comb(self.n_, self.k_) > 5000:
             return None
-        return kserver_lazy_dp(d, seq, self.initial_)
+        return kserver_lazy_dp(self.tree_.metric, seq, self.initial_)
 
 
 def _hst_points(tree, pts):
@@ -835,26 +830,12 @@ def weighted_paging_opt(costs, k, requests, initial=None, max_configs=20000) -> 
     k = _check_k(k, n, owner)
     init = _check_initial(initial, n, k, owner)
     req = _check_requests(requests, n, owner)
+    max_configs = check_int("max_configs", max_configs, low=1, owner=owner)
     if math.comb(n, k) > max_configs:
         raise InvalidInputError(f"weighted_paging_opt enumerates C(n, k) = {math.comb(n, k)} cache configurations, "
                                 f"more than max_configs = {max_configs}. Use weighted_paging_lp (its optimum is integral) "
                                 f"or raise max_configs.")
-    cur = {frozenset(int(q) for q in init): 0.0}
-    for r in req:
-        r = int(r)
-        nxt: dict = {}
-        for S, v in cur.items():
-            if r in S:
-                if v < nxt.get(S, math.inf):
-                    nxt[S] = v
-                continue
-            for q in S:
-                S2 = (S - {q}) | {r}
-                w = v + float(c[q])
-                if w < nxt.get(S2, math.inf):
-                    nxt[S2] = w
-        cur = nxt
-    return float(min(cur.values()))
+    return _lazy_dp(init, req, lambda q, r: float(c[q]))
 
 
 def kserver_lazy_dp(d, requests, initial, max_configs=20000) -> float:
@@ -862,13 +843,26 @@ def kserver_lazy_dp(d, requests, initial, max_configs=20000) -> float:
     schedules (one server moves to each uncovered request): O(T * C(n, k) * k). Lazy schedules
     are optimal for k-server (triangle inequality)."""
     owner = "kserver_lazy_dp"
-    D = np.asarray(d.d if isinstance(d, FiniteMetric) else d, dtype=float)
+    if isinstance(d, FiniteMetric):
+        D = d.d
+    else:
+        try:
+            D = FiniteMetric(d).d
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"The 'd' argument of {owner} is not a valid metric: {exc}") from exc
     n = D.shape[0]
-    init = _check_initial(initial, n, len(np.asarray(initial)), owner)
+    init = _check_initial(initial, n, len(np.atleast_1d(initial)), owner)
     req = _check_requests(requests, n, owner)
+    max_configs = check_int("max_configs", max_configs, low=1, owner=owner)
     if math.comb(n, init.size) > max_configs:
         raise InvalidInputError(f"kserver_lazy_dp enumerates C(n, k) = {math.comb(n, init.size)} configurations, "
                                 f"more than max_configs = {max_configs}; use a min-cost-flow optimum instead.")
+    return _lazy_dp(init, req, lambda q, r: float(D[q, r]))
+
+
+def _lazy_dp(init, req, move_cost) -> float:
+    """Least cost over lazy schedules: configurations of ``len(init)`` points; a request outside the
+    configuration replaces one of its points q at cost ``move_cost(q, r)``. O(T * C(n, k) * k)."""
     cur = {frozenset(int(q) for q in init): 0.0}
     for r in req:
         r = int(r)
@@ -880,7 +874,7 @@ def kserver_lazy_dp(d, requests, initial, max_configs=20000) -> float:
                 continue
             for q in S:
                 S2 = (S - {q}) | {r}
-                w = v + float(D[q, r])
+                w = v + move_cost(q, r)
                 if w < nxt.get(S2, math.inf):
                     nxt[S2] = w
         cur = nxt
