@@ -8,6 +8,8 @@ from online_algs import datasets
 from online_algs.analysis import (characterise_trace, doubling_dimension, levina_bickel, one_hit_wonder_share,
                                   popularity_drift, recommend_lens, reuse_distance, trace_summary, twonn,
                                   working_set_growth, zipf_exponent)
+from online_algs.analysis.doubling import frt_distortion
+from online_algs.analysis.intrinsic import knn_distances
 from online_algs.analysis.synthetic import uniform_cube
 from online_algs.exceptions import InvalidInputError, NumericalWarning
 
@@ -92,6 +94,43 @@ def test_intrinsic_bad_input():
         twonn(np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]]))
     with pytest.raises(InvalidInputError, match="2-d"):
         twonn(np.zeros(5))
+
+
+def test_intrinsic_rejects_bad_parameters():
+    # each crashed inside numpy/scipy (IndexError, ValueError) or, for a negative boxsize, returned 13 for a 3-cube
+    X = uniform_cube(200, 3, 0)
+    with pytest.raises(InvalidInputError, match="'n_boot' parameter of levina_bickel must be an int >= 1. Got 0"):
+        levina_bickel(X, n_boot=0)
+    with pytest.raises(InvalidInputError, match="'seed' parameter of twonn"):
+        twonn(X, seed=-1)
+    with pytest.raises(InvalidInputError, match="'boxsize' parameter of levina_bickel .* \\(0.0, inf\\]. Got -1.0"):
+        levina_bickel(X, boxsize=-1.0)
+    with pytest.raises(InvalidInputError, match="periodic box \\[0, boxsize\\) = \\[0, 0.5\\)"):
+        twonn(X, boxsize=0.5)
+    with pytest.raises(InvalidInputError, match="'discard' parameter of twonn .* \\[0.0, 1.0\\). Got -0.5"):
+        twonn(X, discard=-0.5)
+    with pytest.raises(InvalidInputError, match="'k' parameter of knn_distances"):
+        knn_distances(X, 0)
+
+
+def test_trace_statistics_reject_bad_parameters():
+    # min_count = 0 fitted the never-requested ids too; top = -1 silently dropped an item; n_points < 0 crashed
+    with pytest.raises(InvalidInputError, match="'min_count' parameter of zipf_exponent must be an int >= 1"):
+        zipf_exponent([0, 0, 1, 1, 5, 5], min_count=0)
+    with pytest.raises(InvalidInputError, match="'top' parameter of popularity_drift must be an int >= 1. Got -1"):
+        popularity_drift(np.arange(40) % 5, top=-1)
+    with pytest.raises(InvalidInputError, match="'n_points' parameter of working_set_growth"):
+        working_set_growth(np.arange(40) % 5, n_points=-3)
+
+
+def test_doubling_rejects_bad_parameters():
+    X = uniform_cube(50, 2, 0)
+    with pytest.raises(InvalidInputError, match="'n_radii' parameter of doubling_dimension must be an int >= 1"):
+        doubling_dimension(X, n_radii=0)
+    with pytest.raises(InvalidInputError, match="'seed' parameter of doubling_dimension"):
+        doubling_dimension(X, seed=-1)
+    with pytest.raises(InvalidInputError, match="'n_samples' parameter of frt_distortion"):
+        frt_distortion(X[:20], n_samples=0)
 
 
 def test_trace_bad_input():

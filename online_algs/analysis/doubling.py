@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_float_array, check_int
+from .._validation import check_float_array, check_int, check_seed
 from ..exceptions import InvalidInputError
 
 __all__ = ["doubling_dimension", "greedy_net_size", "frt_distortion"]
@@ -52,7 +52,8 @@ def doubling_dimension(points=None, *, distances=None, n_centers: int = 50, n_ra
     if n < 3:
         raise InvalidInputError(f"doubling_dimension needs at least 3 points; got {n}.")
     n_centers = check_int("n_centers", n_centers, low=1, owner="doubling_dimension")
-    rng = np.random.default_rng(seed)
+    n_radii = check_int("n_radii", n_radii, low=1, owner="doubling_dimension")
+    rng = np.random.default_rng(check_seed(seed, owner="doubling_dimension"))
     off = D[np.triu_indices(n, 1)]
     lo, hi = np.quantile(off, [0.05, 0.95])
     if hi <= 0:
@@ -78,7 +79,8 @@ def frt_distortion(points=None, *, metric=None, n_samples: int = 5, seed: int | 
 
     if metric is None:
         metric = _metrics.euclidean(points)
-    rng = np.random.default_rng(seed)
+    n_samples = check_int("n_samples", n_samples, low=1, owner="frt_distortion")
+    rng = np.random.default_rng(check_seed(seed, owner="frt_distortion"))
     means, worst, least = [], [], []
     for _ in range(n_samples):
         tree, leaf_of = _hst.frt_embedding(metric, seed=int(rng.integers(2**31 - 1)))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .._validation import check_float_array, check_int
+from .._validation import check_float, check_float_array, check_int, check_seed
 from ..exceptions import InvalidInputError, NumericalWarning
 
 __all__ = ["levina_bickel", "twonn", "knn_distances", "DimensionEstimate", "deduplicate"]
@@ -37,6 +37,19 @@ def _check_points(X, name="X", owner=None) -> np.ndarray:
     return X
 
 
+def _check_estimator(X, n_boot, seed, boxsize, owner):
+    """The shared parameters of the estimators: bootstrap size, seed, and a periodic box holding X."""
+    n_boot = check_int("n_boot", n_boot, low=1, owner=owner)
+    seed = check_seed(seed, owner=owner)
+    if boxsize is not None:
+        boxsize = check_float("boxsize", boxsize, low=0.0, low_open=True, owner=owner)
+        if X.size and (X.min() < 0.0 or X.max() >= boxsize):
+            raise InvalidInputError(f"The 'X' argument of {owner} must lie in the periodic box [0, boxsize) = "
+                                    f"[0, {boxsize:g}). Got coordinates in [{X.min():g}, {X.max():g}]; take them "
+                                    f"modulo boxsize or drop boxsize.")
+    return n_boot, seed, boxsize
+
+
 def deduplicate(X: np.ndarray) -> tuple[np.ndarray, int]:
     """Drop repeated rows (they give zero neighbour distances); return the rows and how many went."""
     U = np.unique(X, axis=0)
@@ -49,6 +62,8 @@ def knn_distances(X: np.ndarray, k: int, boxsize: float | None = None) -> np.nda
     A KD-tree for dimension <= 20 (or with ``boxsize``: periodic boundaries, the flat torus
     [0, boxsize)^dim), chunked brute force otherwise (exact in both cases).
     """
+    X = _check_points(X, owner="knn_distances")
+    k = check_int("k", k, low=1, high=max(X.shape[0] - 1, 1), owner="knn_distances")
     n, dim = X.shape
     if dim <= 20 or boxsize is not None:
         d, _ = cKDTree(X, boxsize=boxsize).query(X, k=k + 1)
@@ -94,6 +109,7 @@ def levina_bickel(X, k: int = 20, *, n_boot: int = 200, seed: int | None = 0, de
     """
     X = _check_points(X, owner="levina_bickel")
     k = check_int("k", k, low=2, owner="levina_bickel")
+    n_boot, seed, boxsize = _check_estimator(X, n_boot, seed, boxsize, "levina_bickel")
     removed = 0
     if dedup:
         X, removed = deduplicate(X)
@@ -127,6 +143,8 @@ def twonn(X, *, discard: float = 0.1, n_boot: int = 200, seed: int | None = 0, d
     Complexity: one 2-NN query. Guarantee: Theorem ``analysis.intrinsic.recovery``.
     """
     X = _check_points(X, owner="twonn")
+    n_boot, seed, boxsize = _check_estimator(X, n_boot, seed, boxsize, "twonn")
+    discard = check_float("discard", discard, low=0.0, high=1.0, high_open=True, owner="twonn")
     removed = 0
     if dedup:
         X, removed = deduplicate(X)

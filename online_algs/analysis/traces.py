@@ -32,7 +32,8 @@ def zipf_exponent(trace, *, top: int | None = None, min_count: int = 2) -> float
 
     t = _trace(trace, "zipf_exponent")
     counts = np.sort(np.bincount(t))[::-1]
-    counts = counts[counts >= min_count] if top is None else counts[:check_int("top", top, low=2)]
+    min_count = check_int("min_count", min_count, low=1, owner="zipf_exponent")
+    counts = counts[counts >= min_count] if top is None else counts[:check_int("top", top, low=2, owner="zipf_exponent")]
     m = len(counts)
     if m < 2:
         raise InvalidInputError("zipf_exponent needs at least 2 items with enough requests; the trace is too short "
@@ -55,6 +56,7 @@ def popularity_drift(trace, n_windows: int = 10, top: int = 100) -> np.ndarray:
     Returns ``n_windows - 1`` values in [0, 1]; near 0 means stationary."""
     t = _trace(trace, "popularity_drift")
     n_windows = check_int("n_windows", n_windows, low=2, owner="popularity_drift")
+    top = check_int("top", top, low=1, owner="popularity_drift")
     if len(t) < n_windows:
         raise InvalidInputError(f"popularity_drift needs at least n_windows={n_windows} requests; got {len(t)}.")
     N = int(t.max()) + 1
@@ -104,6 +106,7 @@ def one_hit_wonder_share(trace) -> float:
 def working_set_growth(trace, n_points: int = 50) -> tuple[np.ndarray, np.ndarray]:
     """Number of distinct items seen after t requests, at ``n_points`` log-spaced t."""
     t = _trace(trace, "working_set_growth")
+    n_points = check_int("n_points", n_points, low=1, owner="working_set_growth")
     first = np.zeros(len(t), dtype=bool)
     _, idx = np.unique(t, return_index=True)
     first[idx] = True
