@@ -69,7 +69,7 @@ __all__ = ["STORE_VERSION", "DEFAULT_QUICK_BUDGET", "BUDGET_GRACE", "atomic_writ
 STORE_VERSION = 1
 #: Wall-clock budget (seconds) of an experiment's quick grid in the main job when the experiment
 #: does not set ``Experiment.time_budget``.
-DEFAULT_QUICK_BUDGET = 60.0
+DEFAULT_QUICK_BUDGET = 90.0
 #: After the budget no new cell starts; the cells in flight get ``BUDGET_GRACE * budget`` more
 #: seconds to finish before they are cancelled.
 BUDGET_GRACE = 0.5
