@@ -23,6 +23,28 @@ import numpy as np
 
 from .._config import njit
 
+# ------------------------------------------------------------ doubly linked lists
+# lists in two arrays ``nxt``/``prv`` indexed by dense id, each with a sentinel ``head``
+# (head.next = the front / MRU end, head.prev = the back / LRU end); shared by LRU and ARC
+
+
+@njit
+def _dl_unlink(nxt, prv, v):
+    p = prv[v]
+    q = nxt[v]
+    nxt[p] = q
+    prv[q] = p
+
+
+@njit
+def _dl_push_front(nxt, prv, head, v):
+    f = nxt[head]
+    nxt[v] = f
+    prv[v] = head
+    prv[f] = v
+    nxt[head] = v
+
+
 # --------------------------------------------------------------------------- LRU
 
 
@@ -43,17 +65,9 @@ def lru_kernel(x, lut, n, cap, record, hit, victim, final):
         v = x[t]
         if uselut:
             v = lut[v]
-        if inc[v]:
-            # unlink and move to the front
-            p = prv[v]
-            q = nxt[v]
-            nxt[p] = q
-            prv[q] = p
-            f = nxt[head]
-            nxt[v] = f
-            prv[v] = head
-            prv[f] = v
-            nxt[head] = v
+        if inc[v]:  # move to the front
+            _dl_unlink(nxt, prv, v)
+            _dl_push_front(nxt, prv, head, v)
             if record:
                 hit[t] = 1
                 victim[t] = -1
@@ -62,17 +76,11 @@ def lru_kernel(x, lut, n, cap, record, hit, victim, final):
         ev = -1
         if count == cap:
             ev = prv[head]
-            p = prv[ev]
-            nxt[p] = head
-            prv[head] = p
+            _dl_unlink(nxt, prv, ev)
             inc[ev] = False
         else:
             count += 1
-        f = nxt[head]
-        nxt[v] = f
-        prv[v] = head
-        prv[f] = v
-        nxt[head] = v
+        _dl_push_front(nxt, prv, head, v)
         inc[v] = True
         if record:
             hit[t] = 0
@@ -399,23 +407,6 @@ def marking_kernel(x, lut, n, cap, record, hit, victim, final, seed):
 
 
 @njit
-def _arc_unlink(nxt, prv, v):
-    p = prv[v]
-    q = nxt[v]
-    nxt[p] = q
-    prv[q] = p
-
-
-@njit
-def _arc_push_front(nxt, prv, head, v):
-    f = nxt[head]
-    nxt[v] = f
-    prv[v] = head
-    prv[f] = v
-    nxt[head] = v
-
-
-@njit
 def _arc_replace(nxt, prv, where, size, n, in_b2, p):
     """REPLACE of Megiddo & Modha: demote the LRU page of T1 or T2 to its ghost list."""
     if size[0] >= 1 and ((in_b2 and size[0] == p) or size[0] > p):
@@ -425,9 +416,9 @@ def _arc_replace(nxt, prv, where, size, n, in_b2, p):
         src = 1
         dst = 3
     ev = prv[n + src]
-    _arc_unlink(nxt, prv, ev)
+    _dl_unlink(nxt, prv, ev)
     size[src] -= 1
-    _arc_push_front(nxt, prv, n + dst, ev)
+    _dl_push_front(nxt, prv, n + dst, ev)
     size[dst] += 1
     where[ev] = dst
     return ev
@@ -458,9 +449,9 @@ def arc_kernel(x, lut, n, cap, record, hit, victim, final):
             v = lut[v]
         w = where[v]
         if w == 0 or w == 1:  # case I: cache hit, move to MRU of T2
-            _arc_unlink(nxt, prv, v)
+            _dl_unlink(nxt, prv, v)
             size[w] -= 1
-            _arc_push_front(nxt, prv, n + 1, v)
+            _dl_push_front(nxt, prv, n + 1, v)
             size[1] += 1
             where[v] = 1
             if record:
@@ -475,9 +466,9 @@ def arc_kernel(x, lut, n, cap, record, hit, victim, final):
                 d = size[3] / size[2]
             p = min(float(c), p + d)
             ev = _arc_replace(nxt, prv, where, size, n, False, p)
-            _arc_unlink(nxt, prv, v)
+            _dl_unlink(nxt, prv, v)
             size[2] -= 1
-            _arc_push_front(nxt, prv, n + 1, v)
+            _dl_push_front(nxt, prv, n + 1, v)
             size[1] += 1
             where[v] = 1
         elif w == 3:  # case III: ghost hit in B2
@@ -486,9 +477,9 @@ def arc_kernel(x, lut, n, cap, record, hit, victim, final):
                 d = size[2] / size[3]
             p = max(0.0, p - d)
             ev = _arc_replace(nxt, prv, where, size, n, True, p)
-            _arc_unlink(nxt, prv, v)
+            _dl_unlink(nxt, prv, v)
             size[3] -= 1
-            _arc_push_front(nxt, prv, n + 1, v)
+            _dl_push_front(nxt, prv, n + 1, v)
             size[1] += 1
             where[v] = 1
         else:  # case IV: a complete miss
@@ -497,23 +488,23 @@ def arc_kernel(x, lut, n, cap, record, hit, victim, final):
             if l1 == c:
                 if size[0] < c:
                     g = prv[n + 2]
-                    _arc_unlink(nxt, prv, g)
+                    _dl_unlink(nxt, prv, g)
                     size[2] -= 1
                     where[g] = -1
                     ev = _arc_replace(nxt, prv, where, size, n, False, p)
                 else:
                     ev = prv[n + 0]
-                    _arc_unlink(nxt, prv, ev)
+                    _dl_unlink(nxt, prv, ev)
                     size[0] -= 1
                     where[ev] = -1
             elif tot >= c:
                 if tot == 2 * c:
                     g = prv[n + 3]
-                    _arc_unlink(nxt, prv, g)
+                    _dl_unlink(nxt, prv, g)
                     size[3] -= 1
                     where[g] = -1
                 ev = _arc_replace(nxt, prv, where, size, n, False, p)
-            _arc_push_front(nxt, prv, n + 0, v)
+            _dl_push_front(nxt, prv, n + 0, v)
             size[0] += 1
             where[v] = 0
         if record:
