@@ -59,9 +59,8 @@ def _dc(ctx):
          algorithms=["LazyTieWFA", "WorkFunctionAlgorithm"], families=["searched"])
 def _planted(ctx):
     for n in (3, 5):
-        C = 2.0 * n * 1.0  # uniform metric, distance 1, start 0: sum_s (max_x d(x,s) - d(0,s)) = n - (n-1) ... <= n
-        d = np.ones((n, n)) - np.eye(n)
-        C = 2.0 * float(np.sum(d.max(axis=0) - d[0]))
+        d = np.ones((n, n)) - np.eye(n)  # uniform metric, distance 1, start 0
+        C = 2.0 * float(np.sum(d.max(axis=0) - d[0]))  # = 2 (only the start state has max_x d(x, s) > d(0, s))
         bug = constructive_search(mts_lazywfa_uniform(n), 60, seed=ctx.seed_for(n), seconds=60)
         excess = bug.alg - (2 * n - 1) * bug.opt - C
         yield ctx.lower(excess, 1e-9, algorithm="LazyTieWFA (planted)", family="uniform",
