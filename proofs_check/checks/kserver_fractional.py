@@ -66,6 +66,15 @@ def _hst_ratio(n, k, T, family, seed):
     return alg_cost, opt
 
 
+def _worst_ratio(ctx, n, k, T, family, seeds, key):
+    """ALG / tree-LP OPT, the max over ``seeds`` instances (seeded by ``key``, the seed index and the family)."""
+    ratios = []
+    for s in range(seeds):
+        a, o = _hst_ratio(n, k, T, family, ctx.seed_for(key, s, len(family)))
+        ratios.append(a / o if o > 0 else 1.0)
+    return float(np.max(ratios))
+
+
 def _fit_through_origin(x, y):
     x = np.asarray(x, float)
     y = np.asarray(y, float)
@@ -139,11 +148,7 @@ def _ratio_k(ctx):
     for fam in ("uniform", "cruel"):
         xs, ys = [], []
         for k in ks:
-            ratios = []
-            for s in range(seeds):
-                a, o = _hst_ratio(n, k, T, fam, ctx.seed_for(k, s, len(fam)))
-                ratios.append(a / o if o > 0 else 1.0)
-            m = float(np.max(ratios))
+            m = _worst_ratio(ctx, n, k, T, fam, seeds, key=k)
             xs.append(math.log(1 + k) ** 2)
             ys.append(m)
             yield ctx.report(m, algorithm="FractionalKServerHST", family=fam, instance=f"n={n}, k={k}, T={T}",
@@ -166,11 +171,7 @@ def _ratio_size(ctx):
     for fam in ("uniform", "cruel"):
         xs, ys = [], []
         for n in sizes:
-            ratios = []
-            for s in range(seeds):
-                a, o = _hst_ratio(n, k, T, fam, ctx.seed_for(n, s, len(fam)))
-                ratios.append(a / o if o > 0 else 1.0)
-            m = float(np.max(ratios))
+            m = _worst_ratio(ctx, n, k, T, fam, seeds, key=n)
             xs.append(math.log2(n))
             ys.append(m)
             yield ctx.report(m, algorithm="FractionalKServerHST", family=fam, instance=f"n={n}, k={k}, T={T}",
