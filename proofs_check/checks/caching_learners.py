@@ -81,6 +81,15 @@ def _real_prefix(T):
     return ids.astype(np.int64), int(ids.max()) + 1
 
 
+def _regret_instances(ctx, key):
+    """The instances of the OGD and OMD regret checks: :func:`_families` and a prefix of web07; and C."""
+    T = ctx.pick(4000, 40000)
+    N, C = ctx.pick((100, 10), (400, 40))
+    inst = _families(ctx, T, C, N, key)
+    inst.append(("web07", *_real_prefix(ctx.pick(20000, 76000)), ctx.pick(100, 200)))
+    return inst, C
+
+
 def _regret(alg, trace, C, N, weights=None):
     res = online_algs.run(alg, trace, series=True)
     return best_static_gain(trace, C, n_items=N, weights=weights) - res.total_gain, res
@@ -177,11 +186,8 @@ def _projection_exact(ctx):
          reference="Paschos et al. INFOCOM 2019; Zinkevich 2003 (OGD); docs/theory/no_regret_caching.md",
          kind="upper", algorithms=["OGD"], families=["zipf", "shifting", "adversarial_pairs", "round_robin", "web07"])
 def _ogd_regret(ctx):
-    T = ctx.pick(4000, 40000)
-    N, C = ctx.pick((100, 10), (400, 40))
+    inst, C = _regret_instances(ctx, 0)
     rng = ctx.rng(0)
-    inst = _families(ctx, T, C, N, 0)
-    inst.append(("web07", *_real_prefix(ctx.pick(20000, 76000)), ctx.pick(100, 200)))
     for fam, tr, n, c in inst:
         Tn = len(tr)
         for weighted in (False, True):
@@ -226,11 +232,8 @@ def _ogd_regret(ctx):
          reference="Si Salem, Neglia, Ioannidis, ACM TOMPECS 2023; docs/theory/no_regret_caching.md",
          kind="upper", algorithms=["OMD"], families=["zipf", "shifting", "adversarial_pairs", "round_robin", "web07"])
 def _omd_regret(ctx):
-    T = ctx.pick(4000, 40000)
-    N, C = ctx.pick((100, 10), (400, 40))
+    inst, _ = _regret_instances(ctx, 1)
     rng = ctx.rng(0)
-    inst = _families(ctx, T, C, N, 1)
-    inst.append(("web07", *_real_prefix(ctx.pick(20000, 76000)), ctx.pick(100, 200)))
     for fam, tr, n, c in inst:
         Tn = len(tr)
         L = math.log(n / c)
