@@ -239,8 +239,10 @@ def _run_checks(mode: str, patterns, seed: int, sink: dict) -> None:
             results.append(CheckResult(id=f"{mod}.import", kind="identity", algorithm="", family="",
                                        measured=float("nan"), bound=None, slack=None, verdict="error", detail=err))
         ths = [t for t in select(patterns) if not (t.thorough_only and mode != "thorough")]
-        for th in ths:
+        sink["total"] = len(ths)
+        for i, th in enumerate(ths):
             results.extend(run_one(th, mode=mode, seed=seed))
+            sink["done"] = i + 1
         sink["results"] = results
         sink["theorems"] = len(ths)
     except Exception as exc:  # the harness itself broke: one error result
@@ -287,6 +289,7 @@ class ReportResult:
     json_path: str
     counts: dict
     sections: list
+    check_results: list = field(default_factory=list)
 
 
 def _seed_values(exp, quick: bool) -> dict:
@@ -420,8 +423,13 @@ def build_report(out: str = "results", quick: bool = True, only=None, skip_check
 
     check_results = []
     if th is not None:
+        last = time.monotonic()
         while th.is_alive():
             th.join(timeout=0.5)
+            if progress and th.is_alive() and time.monotonic() - last > 20:
+                last = time.monotonic()
+                print(f"waiting for proofs_check: {sink.get('done', 0)}/{sink.get('total', '?')} theorems done",
+                      file=sys.stderr, flush=True)
     if not skip_checks:
         check_results = sink.get("results", [])
         _runner.atomic_write_json(os.path.join(out, "proofs_check.json"), [r.to_dict() for r in check_results])
@@ -448,7 +456,7 @@ def build_report(out: str = "results", quick: bool = True, only=None, skip_check
                          "seeds": s.seeds, "figures": s.figures,
                          "run": None if s.run is None else s.run.to_dict()} for s in sections]})
     return ReportResult(exit_code=exit_code, md_path=md_path, html_path=html_path, json_path=json_path,
-                        counts=counts, sections=sections)
+                        counts=counts, sections=sections, check_results=check_results)
 
 
 def _render_md(*, out, mode, started, total, skip_checks, sink, check_results, counts, seed, checks, sections,
@@ -595,8 +603,16 @@ def main(argv=None) -> int:
         signal.signal(signal.SIGTERM, old)
     c = res.counts
     print(f"proofs_check: pass {c['pass']}, fail {c['fail']}, report {c['report']}, error {c['error']}")
+    for r in res.check_results:
+        if r.verdict in ("fail", "error"):
+            print(f"  {r.verdict.upper()} {r.id} [{r.algorithm or '-'} / {r.family or '-'}] measured={r.measured} "
+                  f"bound={r.bound} {(r.detail or '').strip().splitlines()[0] if r.detail else ''}")
     for s in res.sections:
         print(f"experiment {s.name}: {s.status}")
+        if s.failed:
+            first = (s.error.strip().splitlines() or [""])[0] if s.error else (
+                s.run.failures[0]["error"] if s.run is not None and s.run.failures else "")
+            print(f"  {first}")
     print(f"report: {res.md_path}")
     print(f"report: {res.html_path}")
     return res.exit_code

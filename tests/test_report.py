@@ -155,3 +155,17 @@ def test_duplicate_experiment_names_are_an_error(tmp_path):
     assert res.exit_code == 1
     assert [s.status for s in res.sections] == ["ok", "FAILED"]
     assert "experiment names must be unique" in res.sections[1].error
+
+
+def test_cli_prints_failures(tmp_path, capsys, monkeypatch):
+    def bad(ctx):
+        yield ctx.upper(3.0, 1.0, algorithm="Y", family="g")
+
+    monkeypatch.setitem(THEOREMS, "zztest.cli", Theorem(id="zztest.cli", statement="3 <= 1", reference="-",
+                                                        kind="upper", algorithms=(), families=(), func=bad))
+    rc = report.main(["--checks", "zztest.cli", "--only", "demo:FAILING", "--serial", "--no-progress",
+                      "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert "FAIL zztest.cli [Y / g] measured=3.0 bound=1.0" in out
+    assert "experiment demo_failing: FAILED" in out and "demo cell asked to fail" in out
