@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def naive_project_euclid(z, C, iters=200):
-    """Bisection on tau for sum clip(z - tau, 0, 1) = C (to float resolution)."""
-    z = np.asarray(z, dtype=float)
-    lo, hi = float(z.min()) - 1.0, float(z.max())
-    for _ in range(iters):
-        mid = 0.5 * (lo + hi)
-        if np.clip(z - mid, 0, 1).sum() > C:
-            lo = mid
-        else:
-            hi = mid
-    return np.clip(z - 0.5 * (lo + hi), 0, 1)
+# proofs_check's own references, shared rather than copied: the Euclidean projection by bisection on tau,
+# cvxpy's Euclidean projection with a KKT polish, and weighted paging's optimum by a DP over cache contents
+from proofs_check.checks.caching_learners import _bisect_euclid as naive_project_euclid  # noqa: F401
+from proofs_check.checks.caching_learners import _cvx_euclid as cvxpy_project_euclid  # noqa: F401
+from proofs_check.checks.caching_learners import _paging_dp as naive_weighted_paging_opt  # noqa: F401
 
 
 def naive_project_kl(y, C, iters=300):
@@ -30,21 +23,6 @@ def naive_project_kl(y, C, iters=300):
         else:
             lo = mid
     return np.minimum(1.0, np.exp(0.5 * (lo + hi)) * y)
-
-
-def cvxpy_project_euclid(z, C):
-    """cvxpy (HiGHS QP), then a KKT polish on the active set the solver found."""
-    import cvxpy as cp
-
-    y = cp.Variable(len(z))
-    cp.Problem(cp.Minimize(cp.sum_squares(y - z)), [y >= 0, y <= 1, cp.sum(y) == C]).solve(solver="HIGHS")
-    raw = np.asarray(y.value)
-    lo, hi = raw < 1e-6, raw > 1 - 1e-6
-    free = ~(lo | hi)
-    pol = np.where(hi, 1.0, 0.0)
-    if free.any():
-        pol[free] = z[free] - (z[free].sum() - (C - hi.sum())) / free.sum()
-    return raw, pol
 
 
 def cvxpy_project_kl(yv, C):
@@ -109,23 +87,3 @@ def naive_best_static(trace, C, N, w=None):
     w = np.ones(N) if w is None else np.asarray(w, float)
     counts = np.bincount(np.asarray(trace), minlength=N).astype(float) * w
     return float(np.sort(counts)[::-1][:C].sum())
-
-
-def naive_weighted_paging_opt(trace, C, w):
-    """Weighted paging OPT by dynamic programming over cache contents (demand paging is optimal)."""
-    states = {frozenset(): 0.0}
-    for r in trace:
-        r = int(r)
-        new = {}
-        for S, c in states.items():
-            if r in S:
-                cands = [(S, c)]
-            elif len(S) < C:
-                cands = [(S | {r}, c + w[r])]
-            else:
-                cands = [((S - {v}) | {r}, c + w[r]) for v in S]
-            for S2, c2 in cands:
-                if new.get(S2, float("inf")) > c2:
-                    new[S2] = c2
-        states = new
-    return min(states.values())

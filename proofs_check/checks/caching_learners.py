@@ -21,6 +21,8 @@ from ..registry import mean_ci, theorem
 
 
 def _bisect_euclid(z, C):
+    """Euclidean projection onto the capped simplex by bisection on tau (sum clip(z - tau, 0, 1) = C)."""
+    z = np.asarray(z, dtype=float)
     lo, hi = float(z.min()) - 1.0, float(z.max())
     for _ in range(200):
         mid = 0.5 * (lo + hi)
@@ -422,6 +424,7 @@ def _coupled_movement(ctx):
 # ----------------------------------------------------------------------------- offline weighted paging
 
 def _paging_dp(trace, C, w):
+    """Weighted paging OPT by dynamic programming over cache contents (demand paging is optimal)."""
     states = {frozenset(): 0.0}
     for r in trace:
         r = int(r)
