@@ -276,6 +276,31 @@ class Store:
         self.rows_path = os.path.join(self.root, "rows.csv")
         self.figures_dir = os.path.join(self.root, "figures")
 
+    @contextlib.contextmanager
+    def lock(self, wait_message: bool = True):
+        """Hold an exclusive advisory lock (``fcntl.flock`` on ``<store>/.lock``) while a sweep writes
+        the store: a second runner on the same store waits, then finds the finished cells. The
+        operating system releases the lock when the process dies (even on ``kill -9``). No-op
+        where ``fcntl`` is unavailable."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            yield
+            return
+        os.makedirs(self.root, exist_ok=True)
+        with open(os.path.join(self.root, ".lock"), "a") as f:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                if wait_message:
+                    print(f"{self.experiment}: another runner is writing {self.root}; waiting for it",
+                          file=sys.stderr, flush=True)
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
     def cell_path(self, key: str) -> str:
         return os.path.join(self.cells_dir, key + ".json")
 
@@ -542,12 +567,11 @@ def run_experiment(exp: Experiment, out: str | os.PathLike = "results", quick: b
     ``executor``: a :class:`SerialExecutor` / :class:`DaskExecutor` (default: serial). ``budget``:
     wall-clock seconds after which no new cell starts; cells in flight get ``BUDGET_GRACE *
     budget`` more seconds (serially: the running cell finishes), then are cancelled; the cells
-    left stay pending (a rerun resumes them). A ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM through the CLI's handler)
-    cancels the cells in flight, writes the manifest and rows of the finished cells and is
-    re-raised.
+    left stay pending (a rerun resumes them). A ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM through
+    the CLI's handler) cancels the cells in flight, writes the manifest and rows of the finished
+    cells and is re-raised. The store is locked while the sweep runs (:meth:`Store.lock`): a
+    concurrent run of the same experiment into the same ``out`` waits for it.
     """
-    from tqdm.auto import tqdm
-
     from online_algs.exceptions import InvalidInputError
 
     if not isinstance(exp.name, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", exp.name):
@@ -557,11 +581,17 @@ def run_experiment(exp: Experiment, out: str | os.PathLike = "results", quick: b
                                or not budget >= 0 or math.isinf(budget)):
         raise InvalidInputError(f"The 'budget' parameter of run_experiment must be a finite number of seconds >= 0 "
                                 f"or None. Got {budget!r} instead.")
-    t0 = time.perf_counter()
     store = Store(out, exp.name)
     os.makedirs(store.cells_dir, exist_ok=True)
+    with store.lock(wait_message=progress):
+        return _run_locked(exp, store, quick, executor or SerialExecutor(), progress, budget, manifest_every)
+
+
+def _run_locked(exp, store, quick, executor, progress, budget, manifest_every) -> RunSummary:
+    from tqdm.auto import tqdm
+
+    t0 = time.perf_counter()
     store.clean_tmp()
-    executor = executor or SerialExecutor()
     cells = exp.cells(quick)
     keyed = []
     seen = set()

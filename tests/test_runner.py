@@ -307,3 +307,24 @@ def test_run_experiment_rejects_unsafe_name(tmp_path):
 def test_run_experiment_rejects_bad_budget(tmp_path, budget):
     with pytest.raises(InvalidInputError, match="'budget' parameter of run_experiment must be a finite number"):
         run_experiment(demo.EXPERIMENT, out=tmp_path, quick=True, progress=False, budget=budget)
+
+
+def test_a_second_runner_waits_for_the_store_lock(tmp_path):
+    import fcntl
+    import threading
+    import time
+
+    st = Store(tmp_path, "demo")
+    os.makedirs(st.root)
+    holder = open(os.path.join(st.root, ".lock"), "a")
+    fcntl.flock(holder.fileno(), fcntl.LOCK_EX)
+    box = {}
+    t = threading.Thread(target=lambda: box.setdefault("s", run_experiment(demo.EXPERIMENT, out=tmp_path, quick=True,
+                                                                             progress=False)))
+    t.start()
+    time.sleep(0.5)
+    assert t.is_alive() and not os.path.exists(st.rows_path)   # blocked on the lock
+    fcntl.flock(holder.fileno(), fcntl.LOCK_UN)
+    holder.close()
+    t.join(timeout=30)
+    assert not t.is_alive() and box["s"].complete
