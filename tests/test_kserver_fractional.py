@@ -56,6 +56,7 @@ def test_star_hst_is_weighted_paging():
     init = np.array([0, 1])
     zs = run(FractionalKServerHST(h, init), seq, states=True).states
     xs = run(FractionalWeightedPaging(c, 2, initial=init), seq, states=True).states
+    assert len(zs) == len(xs) == len(seq) + 1
     for z, x in zip(zs, xs):
         np.testing.assert_allclose(z[np.asarray(h.leaves)], 1.0 - x, atol=1e-12)
     # star movement on the tree = eviction + fetch cost of paging
