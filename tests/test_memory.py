@@ -102,3 +102,15 @@ def test_bad_input(stream):
         online_algs.run(MemoryAugmentedClassifier(model, 3, lam=1.5), (F, y))
     with pytest.raises(InvalidInputError, match="features"):
         SmallModel(2).fit(np.zeros((10, 3)), np.zeros(10, dtype=int)).features(np.zeros((2, 5)))
+
+
+def test_static_surrogate_best_is_the_omd_runs_comparator(stream):
+    # both sum candidate_gains over the stream: the top-h of the run's cumulative gains is the static best
+    from online_algs.memory.static import static_surrogate_best
+
+    model, F, y = stream
+    alg = MemoryAugmentedClassifier(model, 6, "omd", k=3, tau=1.0, seed=2)
+    res = online_algs.run(alg, (F, y))
+    idx = static_surrogate_best(model, F, y, 6, k=3, tau=1.0)
+    assert len(idx) == 6
+    assert alg._omd["G"][idx].sum() == pytest.approx(res.info["best_static_surrogate"], rel=1e-12)

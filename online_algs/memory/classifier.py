@@ -39,6 +39,18 @@ def gain_vector(d2: np.ndarray, labels: np.ndarray, label: int, p_model: np.ndar
     return w * ((labels == label).astype(np.float64) - p_model[labels])
 
 
+def candidate_gains(F_seen: np.ndarray, labels_seen: np.ndarray, key: np.ndarray, label: int, p_model: np.ndarray,
+                    k: int, tau: float) -> tuple[np.ndarray, np.ndarray]:
+    """The ``4k`` nearest earlier examples of a request (``cand``, rows of ``F_seen``) and their
+    surrogate gains :func:`gain_vector`: what the ``"omd"`` policy learns from, and what the best
+    static datastore in hindsight sums. O(t d) for t earlier examples."""
+    d2 = ((F_seen - key) ** 2).sum(axis=1)
+    t = len(F_seen)
+    K = min(4 * k, t)
+    cand = np.argpartition(d2, K - 1)[:K] if K < t else np.arange(t)
+    return cand, gain_vector(d2[cand], labels_seen[cand], label, p_model, tau)
+
+
 def _systematic(y: np.ndarray, u: float, C: int) -> np.ndarray:
     """Madow systematic sampling: indices i with some u + m in [S_{i-1}, S_i), m = 0..C-1."""
     S = np.cumsum(y)
@@ -226,10 +238,7 @@ class MemoryAugmentedClassifier(CommitThenLearn):
         h = self.capacity_
         y = o["y"]
         if t > 0:
-            d2 = ((o["F"][:t] - key) ** 2).sum(axis=1)
-            K = min(4 * self.k_, t)
-            cand = np.argpartition(d2, K - 1)[:K] if K < t else np.arange(t)
-            g = gain_vector(d2[cand], o["lab"][cand], label, p_model, self.tau_)
+            cand, g = candidate_gains(o["F"][:t], o["lab"][:t], key, label, p_model, self.k_, self.tau_)
             o["surrogate"][t] = float(y[cand] @ g)
             o["G"][cand] += g
             y[cand] *= np.exp(o["eta"] * g)

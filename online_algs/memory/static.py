@@ -35,16 +35,14 @@ def evaluate_static(model, F, y, store_idx, *, k: int = 5, tau: float = 10.0, la
 def static_surrogate_best(model, F, y, capacity: int, *, k: int = 5, tau: float = 10.0) -> np.ndarray:
     """The best static datastore in hindsight for the surrogate gain of the ``"omd"`` policy
     (top-h stream examples by cumulative :func:`~online_algs.memory.classifier.gain_vector` over the
-    4k nearest earlier candidates of each request)."""
-    from .classifier import gain_vector
+    4k nearest earlier candidates of each request, :func:`~online_algs.memory.classifier.candidate_gains`)."""
+    from .classifier import candidate_gains
 
     F = np.asarray(F, dtype=float)
     y = np.asarray(y)
     G = np.zeros(len(y))
     pm = model.predict_proba_features(F)
     for t in range(1, len(y)):
-        d2 = ((F[:t] - F[t]) ** 2).sum(axis=1)
-        K = min(4 * k, t)
-        cand = np.argpartition(d2, K - 1)[:K] if K < t else np.arange(t)
-        G[cand] += gain_vector(d2[cand], y[cand], int(y[t]), pm[t], tau)
+        cand, g = candidate_gains(F[:t], y[:t], F[t], int(y[t]), pm[t], k, tau)
+        G[cand] += g
     return np.sort(np.argsort(-G, kind="stable")[:capacity])
