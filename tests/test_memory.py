@@ -114,3 +114,35 @@ def test_static_surrogate_best_is_the_omd_runs_comparator(stream):
     idx = static_surrogate_best(model, F, y, 6, k=3, tau=1.0)
     assert len(idx) == 6
     assert alg._omd["G"][idx].sum() == pytest.approx(res.info["best_static_surrogate"], rel=1e-12)
+
+
+def test_static_baselines_reject_bad_input(stream):
+    # k = 0, an out-of-range index or a label beyond the model's classes crashed with IndexError; lam = 2 and
+    # tau <= 0 were silently accepted
+    from online_algs.memory.static import static_surrogate_best
+
+    model, F, y = stream
+    with pytest.raises(InvalidInputError, match="'k' parameter of evaluate_static must be an int >= 1"):
+        evaluate_static(model, F, y, [0, 1], k=0)
+    with pytest.raises(InvalidInputError, match="'tau' parameter of evaluate_static"):
+        evaluate_static(model, F, y, [0, 1], tau=0.0)
+    with pytest.raises(InvalidInputError, match="'lam' parameter of evaluate_static"):
+        evaluate_static(model, F, y, [0, 1], lam=2.0)
+    with pytest.raises(InvalidInputError, match="'store_idx' argument of evaluate_static must hold ids <= 119"):
+        evaluate_static(model, F, y, [0, 999])
+    with pytest.raises(InvalidInputError, match="labels < n_classes"):
+        evaluate_static(model, F, np.full(len(y), 50), [0, 1])
+    with pytest.raises(InvalidInputError, match="'capacity' parameter of static_surrogate_best"):
+        static_surrogate_best(model, F, y, 0)
+    with pytest.raises(InvalidInputError, match="'tau' parameter of static_surrogate_best"):
+        static_surrogate_best(model, F, y, 3, tau=-1.0)
+
+
+def test_lambda_hedge_and_cnn_reject_bad_input(stream):
+    model, F, y = stream
+    with pytest.raises(InvalidInputError, match="'grid' argument of LambdaHedge must hold lambdas in \\[0, 1\\]"):
+        LambdaHedge(grid=[0.0, 2.0])
+    with pytest.raises(InvalidInputError, match="'grid' argument of LambdaHedge must not be empty"):
+        LambdaHedge(grid=[])
+    with pytest.raises(InvalidInputError, match="'seed' parameter of cnn"):
+        cnn(F, y, seed=-1)

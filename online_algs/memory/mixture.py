@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import check_float_array
+from ..exceptions import InvalidInputError
+
 __all__ = ["knn_distribution", "interpolate", "LambdaHedge"]
 
 
@@ -37,7 +40,14 @@ class LambdaHedge:
     (Theorem ``memory.lambda.regret``; Cesa-Bianchi & Lugosi 2006, Sec. 3.3 and 9)."""
 
     def __init__(self, grid=None):
-        self.grid = np.linspace(0.0, 1.0, 11) if grid is None else np.asarray(grid, dtype=float)
+        if grid is None:
+            self.grid = np.linspace(0.0, 1.0, 11)
+        else:
+            self.grid = check_float_array("grid", grid, ndim=1, owner="LambdaHedge")
+            if self.grid.min() < 0.0 or self.grid.max() > 1.0:
+                raise InvalidInputError(f"The 'grid' argument of LambdaHedge must hold lambdas in [0, 1] (the "
+                                        f"interpolation weights). Got values from {self.grid.min():g} to "
+                                        f"{self.grid.max():g}; clip them to [0, 1].")
         self.logw = np.zeros(len(self.grid))
 
     @property

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from .._validation import check_float_array, check_int, check_int_array
+from .._validation import check_float_array, check_int, check_int_array, check_seed
 from ..exceptions import InvalidInputError
 
 __all__ = ["cnn", "enn", "drop3", "trim"]
@@ -31,7 +31,7 @@ def cnn(F, y, seed: int = 0) -> np.ndarray:
     adds nothing. Returns the indices kept (consistent: the subset classifies every example
     right by 1-NN). O(n^2) per sweep."""
     F, y = _check(F, y, "cnn")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed, owner="cnn"))
     order = rng.permutation(len(y))
     keep = [int(order[0])]
     changed = True

@@ -4,20 +4,43 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import check_choice, check_float, check_int, check_int_array
+from ..exceptions import InvalidInputError
 from .mixture import LambdaHedge, interpolate, knn_distribution
+from .reduction import _check as _check_stream
 
 __all__ = ["evaluate_static", "static_surrogate_best"]
+
+
+def _check_knn(k, tau, owner):
+    check_int("k", k, low=1, owner=owner)
+    check_float("tau", tau, low=0.0, low_open=True, owner=owner)
+
+
+def _model_proba(model, F, y, owner):
+    """The model's class probabilities on the stream; every label must be one of its classes."""
+    proba = model.predict_proba_features(F)
+    if y.size and y.max() >= proba.shape[1]:
+        raise InvalidInputError(f"The 'y' argument of {owner} must hold labels < n_classes = {proba.shape[1]} of "
+                                f"the model. Got label {int(y.max())}; fit the model on every class of the stream.")
+    return proba
 
 
 def evaluate_static(model, F, y, store_idx, *, k: int = 5, tau: float = 10.0, lam="learn") -> dict:
     """Prequential accuracy on the stream of a fixed datastore (rows ``store_idx`` of the stream),
     with the same interpolation as :class:`MemoryAugmentedClassifier`. An oracle baseline: the
     store may hold examples from the future."""
-    F = np.asarray(F, dtype=float)
-    y = np.asarray(y)
+    own = "evaluate_static"
+    F, y = _check_stream(F, y, own)
+    store_idx = check_int_array("store_idx", store_idx, low=0, high=len(y) - 1, owner=own, allow_empty=True)
+    _check_knn(k, tau, own)
+    if isinstance(lam, str):
+        check_choice("lam", lam, ("learn",), owner=own)
+    else:
+        check_float("lam", lam, low=0.0, high=1.0, owner=own)
     keys, labels = F[store_idx], y[store_idx]
     hedge = LambdaHedge() if lam == "learn" else None
-    pm = model.predict_proba_features(F)
+    pm = _model_proba(model, F, y, own)
     correct = 0
     for t in range(len(y)):
         if len(keys) == 0:
@@ -38,10 +61,12 @@ def static_surrogate_best(model, F, y, capacity: int, *, k: int = 5, tau: float 
     4k nearest earlier candidates of each request, :func:`~online_algs.memory.classifier.candidate_gains`)."""
     from .classifier import candidate_gains
 
-    F = np.asarray(F, dtype=float)
-    y = np.asarray(y)
+    own = "static_surrogate_best"
+    F, y = _check_stream(F, y, own)
+    capacity = check_int("capacity", capacity, low=1, owner=own)
+    _check_knn(k, tau, own)
     G = np.zeros(len(y))
-    pm = model.predict_proba_features(F)
+    pm = _model_proba(model, F, y, own)
     for t in range(1, len(y)):
         cand, g = candidate_gains(F[:t], y[:t], F[t], int(y[t]), pm[t], k, tau)
         G[cand] += g
