@@ -66,13 +66,15 @@ def _random_step_instance(rng):
          statement="The closed-form entropic step y_i = max(0, (x_i+d_i) exp((L - c_i)/w_i) - d_i), sum y = 1, "
                    "equals the Bregman projection argmin_{y in simplex} <c,y> + D_Phi(y,x), "
                    "Phi = sum w_i (y_i+d_i) log(y_i+d_i), computed by a generic solver (cvxpy CLARABEL "
-                   "polished by scipy SLSQP) to 1e-6 (cvxpy alone to 1e-5); sum y = 1 to 1e-12; the numba "
-                   "kernel equals the numpy step to 1e-13.",
+                   "polished by scipy SLSQP) to 1e-6, and its objective is never above the solvers' (to 1e-12); "
+                   "sum y = 1 to 1e-12; the numba kernel equals the numpy step to 1e-13. The distance to "
+                   "CLARABEL's raw solution is reported (solver accuracy, up to ~5e-5).",
          reference="Bregman projection KKT conditions [std]; fact sheet section 1 [checked]",
          kind="identity", algorithms=["EntropicStarMTS", "EntropicHSTMTS"], families=["random simplex steps"])
 def _star_step_exact(ctx):
     reps = ctx.pick(40, 400)
     err_pol = err_cvx = err_sum = err_k = 0.0
+    excess = 0.0  # how much our objective exceeds the best generic one (0 when ours is optimal)
     bad_status = 0
     for rep in range(reps):
         rng = ctx.rng(rep)
@@ -82,6 +84,13 @@ def _star_step_exact(ctx):
         bad_status += status not in ("optimal", "optimal_inaccurate")
         err_cvx = max(err_cvx, float(np.abs(ours - y_cvx).max()))
         err_pol = max(err_pol, float(np.abs(ours - y_pol).max()))
+
+        def f(z):
+            z = np.clip(z, 0.0, None)
+            z = z / z.sum()
+            return float(c @ z + np.sum(w * ((z + dl) * np.log((z + dl) / (x + dl)) - z)))
+
+        excess = max(excess, f(ours) - min(f(y_cvx), f(y_pol)))
         out = np.empty_like(x)
         K.star_project(x, c, w, dl, out)
         err_k = max(err_k, float(np.abs(out - ours).max()))
@@ -89,7 +98,11 @@ def _star_step_exact(ctx):
     inst = f"{reps} random steps, n in [2, 9]"
     yield ctx.identity(err_pol, 1e-6, algorithm="star_projection", family="vs cvxpy+SLSQP", instance=inst,
                        detail=f"{bad_status} solver failures")
-    yield ctx.identity(err_cvx, 1e-5, algorithm="star_projection", family="vs cvxpy CLARABEL", instance=inst)
+    yield ctx.identity(max(excess, 0.0), 1e-12, algorithm="star_projection", family="objective <= solvers'",
+                       instance=inst, detail=f"largest excess {excess:.3g} (negative: ours strictly better)")
+    # the raw interior-point solution is only as accurate as CLARABEL (up to ~5e-5 seen): reported
+    yield ctx.report(err_cvx, algorithm="star_projection", family="vs cvxpy CLARABEL alone", instance=inst,
+                     detail="distance to CLARABEL's own solution (solver accuracy, not the step's)")
     yield ctx.identity(err_sum, 1e-12, algorithm="star_projection", family="sum = 1", instance=inst)
     yield ctx.identity(err_k, 1e-13, algorithm="star_project kernel", family="kernel vs numpy", instance=inst)
     yield ctx.identity(bad_status, 0, algorithm="cvxpy", family="solver status", instance=inst)
