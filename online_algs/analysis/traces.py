@@ -25,8 +25,9 @@ def zipf_exponent(trace, *, top: int | None = None, min_count: int = 2) -> float
 
     Fitted by maximum likelihood of the discrete power law over the ranks 1..m of the items
     with at least ``min_count`` requests (or the ``top`` most popular), by a 1-d bounded
-    search on the exact log-likelihood. Theorem ``analysis.traces.zipf_recovery`` checks it
-    recovers alpha on synthetic Zipf traces.
+    search on the exact log-likelihood. Complexity: O(T + N log N) for the sorted counts (N the
+    largest id + 1), then O(m) per likelihood evaluation. Theorem ``analysis.traces.zipf_recovery``
+    checks it recovers alpha on synthetic Zipf traces.
     """
     from scipy.optimize import minimize_scalar
 

@@ -116,6 +116,8 @@ class CoupledRounding:
     are coupled: the number of fetches from :math:`y` to :math:`y'` is at most the number of
     points U + m crossed by a boundary, whose expectation is
     :math:`\sum_j |S_j(y') - S_j(y)|`. Theorem ``caching.rounding.coupled_movement``.
+    Complexity: O(N) per call (a cumulative sum and a sorted search), plus O(C log C) to count
+    the fetches.
 
     Parameters
     ----------

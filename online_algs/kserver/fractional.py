@@ -95,7 +95,8 @@ def bbn_step(x, r, c, delta, target):
 
     Returns the new anti-server vector ``x'`` (a copy) with ``x'_r = 0`` and
     ``x'_q = min(1, (x_q + delta) e^{y/c_q} - delta)`` for ``q != r``, ``y >= 0`` the smallest
-    value with ``sum_{q != r} x'_q >= target`` (bisection on ``y``).
+    value with ``sum_{q != r} x'_q >= target`` (bisection on ``y``). O(n) per bisection step,
+    at most ``_BISECT_ITERS`` steps. The algorithm it serves: Theorem ``kserver.paging.weighted``.
     """
     x = np.asarray(x, dtype=np.float64)
     c = np.asarray(c, dtype=np.float64)
@@ -790,6 +791,7 @@ def weighted_paging_lp(costs, k, requests, initial=None, convention="eviction") 
     ``weighted_star(costs / 2)``. The eviction LP's constraint matrix (in interval variables)
     is an interval matrix, so its optimum equals the integral optimum (Theorem
     ``kserver.paging.lp_le_opt`` checks ``LP <= OPT`` and reports the gap).
+    Complexity: one LP with T n variables and O(T n) constraints (cvxpy, HIGHS).
     """
     import cvxpy as cp
 
@@ -823,7 +825,8 @@ def weighted_paging_lp(costs, k, requests, initial=None, convention="eviction") 
 def weighted_paging_opt(costs, k, requests, initial=None, max_configs=20000) -> float:
     """Exact integral optimum of weighted paging (eviction cost) by dynamic programming over the
     cache configurations of lazy schedules: O(T * C(n, k) * k). Raises InvalidInputError when
-    ``C(n, k) > max_configs`` (use :func:`weighted_paging_lp`, whose optimum is integral)."""
+    ``C(n, k) > max_configs`` (use :func:`weighted_paging_lp`, whose optimum is integral).
+    Guarantee: equals the eviction LP optimum (Theorem ``kserver.paging.lp_le_opt``)."""
     owner = "weighted_paging_opt"
     c = _check_costs(costs, owner)
     n = c.size
@@ -888,7 +891,8 @@ def kserver_hst_lp(hst, requests, initial, point_map=None) -> LPResult:
     (``y_0`` = indicator of ``initial``), ``sum_i y_{t,i} = k``, ``y_{t, r_t} = 1``; node masses
     ``z_{t,u} = sum of y over the leaves below u`` (the tree polytope). Cost
     ``sum_{t,u} w_u |z_{t,u} - z_{t-1,u}|``. Its optimum is a lower bound on every fractional
-    and integral k-server solution on the tree metric.
+    and integral k-server solution on the tree metric (Theorem ``kserver.fractional.at_least_opt``).
+    Complexity: one LP with T n variables and O(T n_nodes) movement terms (cvxpy, HIGHS).
 
     Parameters
     ----------

@@ -37,7 +37,8 @@ class LambdaHedge:
     grid of lambdas. The prediction is linear in lambda, so the mixture of the grid's predictions
     is itself an interpolation with lambda_t = sum_g w_g lambda_g. For the log loss (1-exp-concave)
     its cumulative loss is at most min_g (cumulative loss of lambda_g) + ln |grid|
-    (Theorem ``memory.lambda.regret``; Cesa-Bianchi & Lugosi 2006, Sec. 3.3 and 9)."""
+    (Theorem ``memory.lambda.regret``; Cesa-Bianchi & Lugosi 2006, Sec. 3.3 and 9).
+    O(|grid|) per update and per prediction."""
 
     def __init__(self, grid=None):
         if grid is None:
