@@ -318,3 +318,22 @@ def test_rounded_fast_equals_slow_property(seed, n):
     b = run(RoundedKServerHST(h, init, seed=seed % 1000), seq, states=True, fast=False)
     np.testing.assert_allclose(a.movement, b.movement, atol=1e-9)
     assert a.states == b.states and a.info["repairs"] == b.info["repairs"] == 0
+
+
+def test_reject_lp_and_exit_costs_bad_tree():
+    # a non-HST or an out-of-range point map crashed with AttributeError / IndexError
+    with pytest.raises(InvalidInputError, match="'hst' argument of kserver_hst_lp must be an online_algs.mts.HST"):
+        kserver_hst_lp("x", [0, 1], [0])
+    with pytest.raises(InvalidInputError, match="'point_map' argument of kserver_hst_lp must hold ids <= 3"):
+        kserver_hst_lp(H, [0, 1], [0], point_map=[0, 1, 2, 99])
+    with pytest.raises(InvalidInputError, match="'hst' argument of hst_exit_costs"):
+        hst_exit_costs(np.eye(3))
+    with pytest.raises(InvalidInputError, match="'point_to_hst_point' argument of hst_exit_costs"):
+        hst_exit_costs(H, [0, -1])
+
+
+def test_reject_bbn_step_request_out_of_range():
+    from online_algs.kserver.fractional import bbn_step
+
+    with pytest.raises(InvalidInputError, match="'r' parameter of bbn_step must be an int in the range \\[0, 2\\]"):
+        bbn_step(np.zeros(3), 5, np.ones(3), 0.5, 1.0)

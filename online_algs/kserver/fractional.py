@@ -87,6 +87,18 @@ def _check_requests(seq, n, owner):
     return check_int_array("requests", seq, low=0, high=n - 1, owner=owner)
 
 
+def _check_hst_points(hst, point_map, owner, name="point_map"):
+    """``hst`` must be an HST; ``point_map`` (HST point of each instance point) ids in its leaves' range."""
+    from ..mts.hst import HST
+
+    if not isinstance(hst, HST):
+        raise InvalidInputError(f"The 'hst' argument of {owner} must be an online_algs.mts.HST. Got "
+                                f"{type(hst).__name__}; build one with online_algs.mts.hst.random_hst(n, seed).")
+    if point_map is None:
+        return np.arange(hst.n_leaves)
+    return check_int_array(name, point_map, low=0, high=hst.n_leaves - 1, owner=owner)
+
+
 # ---------------------------------------------------------------------------------------------
 # the step, slow twin (plain numpy): used by serve()
 # ---------------------------------------------------------------------------------------------
@@ -100,6 +112,7 @@ def bbn_step(x, r, c, delta, target):
     """
     x = np.asarray(x, dtype=np.float64)
     c = np.asarray(c, dtype=np.float64)
+    r = check_int("r", r, low=0, high=len(x) - 1, owner="bbn_step")
     xold = x.copy()
     new = x.copy()
     new[r] = 0.0
@@ -183,7 +196,7 @@ def hst_exit_costs(hst, point_to_hst_point=None) -> np.ndarray:
     r"""``E[r, q] = d_T(q, lca(q, r))``: the cost for server mass at point ``q`` to climb to the
     lowest common ancestor with ``r`` (``E[r, r]`` is set to 1, unused). On a star (depth-1
     HST) ``E[r, q]`` is the leaf weight ``w_q``: the weighted-paging cost. O(n^2 + n_nodes)."""
-    p = np.arange(hst.n_leaves) if point_to_hst_point is None else np.asarray(point_to_hst_point)
+    p = _check_hst_points(hst, point_to_hst_point, "hst_exit_costs", "point_to_hst_point")
     dT = hst.distance_matrix()[np.ix_(p, p)]
     rd = np.asarray(hst.rootdist)[np.asarray(hst.leaves)[p]]
     E = 0.5 * (dT + rd[None, :] - rd[:, None])
@@ -908,7 +921,7 @@ def kserver_hst_lp(hst, requests, initial, point_map=None) -> LPResult:
     import scipy.sparse as sp
 
     owner = "kserver_hst_lp"
-    pm = np.arange(hst.n_leaves) if point_map is None else np.asarray(point_map, dtype=np.int64)
+    pm = _check_hst_points(hst, point_map, owner)
     n = pm.size
     req = _check_requests(requests, n, owner)
     init = _check_initial(initial, n, len(np.asarray(initial)), owner)
