@@ -321,6 +321,9 @@ def build_report(out: str = "results", quick: bool = True, only=None, skip_check
                  seed: int = 0, serial: bool = False, scheduler: str | None = None, workers: int = 2,
                  budgets: bool = True, progress: bool = True, concurrent_checks: bool = True) -> ReportResult:
     """Run the checks and the experiments and write the report; see the module docstring."""
+    from online_algs._validation import check_int
+
+    check_int("workers", workers, low=1, owner="build_report")
     setup_env()
     t_start = time.perf_counter()
     started = _dt.datetime.now(_dt.timezone.utc)
@@ -366,9 +369,22 @@ def build_report(out: str = "results", quick: bool = True, only=None, skip_check
         sections.append(sec)
 
     t_exp = time.perf_counter()
+    executor_note = ""
     if runnable:
         try:
-            with _runner.make_executor(serial=serial, scheduler=scheduler, workers=workers) as ex:
+            try:
+                ex0 = _runner.make_executor(serial=serial, scheduler=scheduler, workers=workers)
+            except Exception as exc:
+                from online_algs.exceptions import InvalidInputError
+
+                if serial or scheduler is not None or isinstance(exc, InvalidInputError):
+                    raise  # the user asked for this executor: report the failure
+                # a local cluster could not start (no sockets, no processes): same results, serially
+                executor_note = (f"The local dask cluster could not start ({type(exc).__name__}: {exc}); "
+                                 "the cells ran serially in the report's process (same results, slower).")
+                print(f"warning: {executor_note}", file=sys.stderr, flush=True)
+                ex0 = _runner.SerialExecutor()
+            with ex0 as ex:
                 for sec, exp in runnable:
                     budget = None
                     if quick and budgets:
@@ -440,6 +456,7 @@ def build_report(out: str = "results", quick: bool = True, only=None, skip_check
     total = time.perf_counter() - t_start
 
     md = _render_md(out=out, mode=mode, started=started, total=total, skip_checks=skip_checks, sink=sink,
+                    executor_note=executor_note,
                     check_results=check_results, counts=counts, seed=seed, checks=checks, sections=sections,
                     exp_seconds=exp_seconds, exit_code=exit_code, budgets=budgets and quick)
     md_path = os.path.join(out, "report.md")
@@ -460,7 +477,7 @@ def build_report(out: str = "results", quick: bool = True, only=None, skip_check
 
 
 def _render_md(*, out, mode, started, total, skip_checks, sink, check_results, counts, seed, checks, sections,
-               exp_seconds, exit_code, budgets) -> str:
+               exp_seconds, exit_code, budgets, executor_note="") -> str:
     from proofs_check.report import markdown_table
 
     vers = _runner.versions()
@@ -510,6 +527,8 @@ def _render_md(*, out, mode, started, total, skip_checks, sink, check_results, c
 
     # experiments
     L += ["## Experiments", ""]
+    if executor_note:
+        L += [f"**Note:** {executor_note}", ""]
     if not sections:
         L += ["_(no experiment discovered)_", ""]
     for s in sections:

@@ -423,7 +423,11 @@ class DaskExecutor:
             self.cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
                                         host="127.0.0.1", dashboard_address="127.0.0.1:0",
                                         silence_logs=logging.ERROR if quiet else logging.WARNING)
-            self.client = Client(self.cluster)
+            try:
+                self.client = Client(self.cluster)
+            except BaseException:
+                self.cluster.close()
+                raise
         else:
             self.kind = "external"
             self.client = Client(address, timeout="20s")

@@ -169,3 +169,22 @@ def test_cli_prints_failures(tmp_path, capsys, monkeypatch):
     assert rc == 1
     assert "FAIL zztest.cli [Y / g] measured=3.0 bound=1.0" in out
     assert "experiment demo_failing: FAILED" in out and "demo cell asked to fail" in out
+
+
+def test_report_falls_back_to_serial_when_no_local_cluster(tmp_path, monkeypatch):
+    from experiments import runner
+
+    def no_cluster(*a, **k):
+        raise OSError("no sockets here")
+
+    monkeypatch.setattr(runner, "DaskExecutor", no_cluster)
+    res = build_report(out=str(tmp_path), quick=True, only=["demo"], skip_checks=True, progress=False)
+    assert res.exit_code == 0 and res.sections[0].run.executor == "serial" and res.sections[0].run.complete
+    assert "could not start (OSError: no sockets here)" in open(res.md_path).read()
+
+
+def test_report_rejects_zero_workers(tmp_path):
+    from online_algs.exceptions import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="'workers' parameter of build_report must be an int >= 1. Got 0"):
+        build_report(out=str(tmp_path), quick=True, only=["demo"], skip_checks=True, workers=0, progress=False)
