@@ -196,27 +196,24 @@ def clock_kernel(x, lut, n, cap, record, hit, victim, final):
     return misses
 
 
-# --------------------------------------------------------------------------- LFU
+# ------------------------------------------------------------- indexed max-heap
+# ``heap[0:size]`` holds dense ids, ``pos[v]`` is v's slot (-1 when absent), ``key[v]`` its key;
+# shared by LFU (key -(freq T + last)) and Belady (key next_use n + id)
 
 
 @njit
-def _lfu_less(fa, ta, fb, tb):
-    return fa < fb or (fa == fb and ta < tb)
-
-
-@njit
-def _lfu_sift_down(heap, pos, freq, last, i, size):
+def _max_sift_down(heap, pos, key, i, size):
     while True:
         l = 2 * i + 1
         if l >= size:
             break
         m = l
         r = l + 1
-        if r < size and _lfu_less(freq[heap[r]], last[heap[r]], freq[heap[l]], last[heap[l]]):
+        if r < size and key[heap[r]] > key[heap[l]]:
             m = r
         a = heap[i]
         b = heap[m]
-        if _lfu_less(freq[b], last[b], freq[a], last[a]):
+        if key[b] > key[a]:
             heap[i] = b
             heap[m] = a
             pos[b] = i
@@ -227,34 +224,39 @@ def _lfu_sift_down(heap, pos, freq, last, i, size):
 
 
 @njit
-def _lfu_sift_up(heap, pos, freq, last, i):
+def _max_sift_up(heap, pos, key, i):
     while i > 0:
-        p = (i - 1) // 2
+        q = (i - 1) // 2
         a = heap[i]
-        b = heap[p]
-        if _lfu_less(freq[a], last[a], freq[b], last[b]):
+        b = heap[q]
+        if key[a] > key[b]:
             heap[i] = b
-            heap[p] = a
+            heap[q] = a
             pos[b] = i
-            pos[a] = p
-            i = p
+            pos[a] = q
+            i = q
         else:
             break
 
 
+# --------------------------------------------------------------------------- LFU
+
+
 @njit
 def lfu_kernel(x, lut, n, cap, record, hit, victim, final):
-    """LFU with an indexed binary min-heap keyed by (in-cache frequency, last access time).
+    """LFU with an indexed binary heap keyed by (in-cache frequency, last access time).
 
     Frequencies count requests since the page entered the cache (reset on eviction);
-    ties go to the least recently used page. O(log cap) per request.
+    ties go to the least recently used page. The heap is the indexed max-heap (shared with Belady) on the
+    key ``-(freq * T + last)`` (``last < T``: the lexicographic order, all keys distinct).
+    O(log cap) per request.
     """
     T = x.shape[0]
     uselut = lut.shape[0] > 0
     heap = np.empty(cap, dtype=np.int64)
     pos = np.full(n, -1, dtype=np.int64)
     freq = np.zeros(n, dtype=np.int64)
-    last = np.zeros(n, dtype=np.int64)
+    key = np.zeros(n, dtype=np.int64)
     size = 0
     misses = 0
     for t in range(T):
@@ -264,8 +266,8 @@ def lfu_kernel(x, lut, n, cap, record, hit, victim, final):
         i = pos[v]
         if i >= 0:
             freq[v] += 1
-            last[v] = t
-            _lfu_sift_down(heap, pos, freq, last, i, size)
+            key[v] = -(freq[v] * T + t)  # the key falls: sift towards the leaves
+            _max_sift_down(heap, pos, key, i, size)
             if record:
                 hit[t] = 1
                 victim[t] = -1
@@ -273,18 +275,18 @@ def lfu_kernel(x, lut, n, cap, record, hit, victim, final):
         misses += 1
         ev = -1
         freq[v] = 1
-        last[v] = t
+        key[v] = -(T + t)
         if size < cap:
             heap[size] = v
             pos[v] = size
             size += 1
-            _lfu_sift_up(heap, pos, freq, last, size - 1)
+            _max_sift_up(heap, pos, key, size - 1)
         else:
             ev = heap[0]
             pos[ev] = -1
             heap[0] = v
             pos[v] = 0
-            _lfu_sift_down(heap, pos, freq, last, 0, size)
+            _max_sift_down(heap, pos, key, 0, size)
         if record:
             hit[t] = 0
             victim[t] = ev
@@ -537,44 +539,6 @@ def next_use_kernel(x, lut, n):
         nu[t] = seen[v]
         seen[v] = t
     return nu
-
-
-@njit
-def _max_sift_down(heap, pos, key, i, size):
-    while True:
-        l = 2 * i + 1
-        if l >= size:
-            break
-        m = l
-        r = l + 1
-        if r < size and key[heap[r]] > key[heap[l]]:
-            m = r
-        a = heap[i]
-        b = heap[m]
-        if key[b] > key[a]:
-            heap[i] = b
-            heap[m] = a
-            pos[b] = i
-            pos[a] = m
-            i = m
-        else:
-            break
-
-
-@njit
-def _max_sift_up(heap, pos, key, i):
-    while i > 0:
-        q = (i - 1) // 2
-        a = heap[i]
-        b = heap[q]
-        if key[a] > key[b]:
-            heap[i] = b
-            heap[q] = a
-            pos[b] = i
-            pos[a] = q
-            i = q
-        else:
-            break
 
 
 @njit
