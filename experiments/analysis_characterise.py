@@ -50,7 +50,7 @@ def cell(dataset: str, seed: int) -> list[dict]:
                "frt_worst_stretch": v["frt_worst_stretch"]}
     row["lens"] = rec["lens"]
     row["similarity"] = "" if rec["similarity"] is None else str(rec["similarity"])
-    row["reasons"] = " | ".join(rec["reasons"])
+    row["reasons"] = "; ".join(rec["reasons"])
     return [row]
 
 

@@ -66,9 +66,9 @@ def _lambda(ctx):
         mix = 0.0
         for a, b in zip(pm_y, pk_y):
             lam = hedge.lam
-            mix += -np.log(lam * b + (1 - lam) * a)
+            mix += -np.log(max(lam * b + (1 - lam) * a, 1e-300))
             hedge.update(a, b)
-        fixed = [-np.log(g * pk_y + (1 - g) * pm_y).sum() for g in hedge.grid]
+        fixed = [-np.log(np.maximum(g * pk_y + (1 - g) * pm_y, 1e-300)).sum() for g in hedge.grid]
         excess = mix - min(fixed)
         yield ctx.upper(excess, np.log(len(hedge.grid)), algorithm="LambdaHedge", family="gaussian_shift",
                         seed=rep, instance=f"T={len(pm_y)}, best fixed lambda={hedge.grid[int(np.argmin(fixed))]:.1f}")
