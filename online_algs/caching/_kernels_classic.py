@@ -239,6 +239,23 @@ def _max_sift_up(heap, pos, key, i):
             break
 
 
+@njit
+def _heap_admit(heap, pos, key, v, size, cap):
+    """Insert ``v`` (its key already set); a full heap (``size == cap``) gives up its root for it.
+    Returns ``(size, evicted id or -1)``."""
+    if size < cap:
+        heap[size] = v
+        pos[v] = size
+        _max_sift_up(heap, pos, key, size)
+        return size + 1, -1
+    ev = heap[0]
+    pos[ev] = -1
+    heap[0] = v
+    pos[v] = 0
+    _max_sift_down(heap, pos, key, 0, size)
+    return size, ev
+
+
 # --------------------------------------------------------------------------- LFU
 
 
@@ -273,20 +290,9 @@ def lfu_kernel(x, lut, n, cap, record, hit, victim, final):
                 victim[t] = -1
             continue
         misses += 1
-        ev = -1
         freq[v] = 1
         key[v] = -(T + t)
-        if size < cap:
-            heap[size] = v
-            pos[v] = size
-            size += 1
-            _max_sift_up(heap, pos, key, size - 1)
-        else:
-            ev = heap[0]
-            pos[ev] = -1
-            heap[0] = v
-            pos[v] = 0
-            _max_sift_down(heap, pos, key, 0, size)
+        size, ev = _heap_admit(heap, pos, key, v, size, cap)
         if record:
             hit[t] = 0
             victim[t] = ev
@@ -569,19 +575,8 @@ def belady_kernel(x, lut, n, nu, cap, record, hit, victim, final):
                 victim[t] = -1
             continue
         misses += 1
-        ev = -1
         key[v] = k
-        if size < cap:
-            heap[size] = v
-            pos[v] = size
-            size += 1
-            _max_sift_up(heap, pos, key, size - 1)
-        else:
-            ev = heap[0]
-            pos[ev] = -1
-            heap[0] = v
-            pos[v] = 0
-            _max_sift_down(heap, pos, key, 0, size)
+        size, ev = _heap_admit(heap, pos, key, v, size, cap)
         if record:
             hit[t] = 0
             victim[t] = ev
