@@ -262,7 +262,29 @@ class _FractionalBase(RequestThenMove):
 
 
 class _RoundedState:
-    """State of the rounded algorithms: the point ids holding a server (``self._sel`` is 0/1)."""
+    """The rounding shared by the rounded algorithms: systematic sampling of the fractional state
+    along ``self._perm`` with one offset U per run; the state is the point ids holding a server
+    (``self._sel`` is 0/1)."""
+
+    def _start_rounding(self, perm):
+        """Draw U from ``seed`` and round the initial fractional state along ``perm``."""
+        self.seed_ = check_seed(self.seed, owner=type(self).__name__)
+        self._rng = np.random.default_rng(self.seed_)
+        self._U = float(self._rng.random())
+        self._perm = perm
+        self._sel = np.zeros(self.n_, dtype=np.uint8)
+        self._acc["repairs"] += _K.systematic_select(self._x, self._perm, self._U, -1, self._sel)
+
+    def _round_step(self, r):
+        """One fractional step on request ``r`` and its rounding (the slow twin of ``run_rounded``).
+        Returns the fractional state and the selection, before and after."""
+        old_sel = self._sel.copy()
+        if old_sel[r]:
+            self._acc["hits"] += 1
+        xold = self._x
+        self._x = bbn_step(xold, r, self._rates(r), self.delta_, self.target_)
+        self._sel = _systematic_slow(self._x, self._perm, self._U, r)
+        return xold, self._x, old_sel, self._sel
 
     @property
     def state(self):
@@ -405,24 +427,12 @@ class RoundedWeightedPaging(_RoundedState, FractionalWeightedPaging):
 
     def reset(self):
         super().reset()
-        self.seed_ = check_seed(self.seed, owner=type(self).__name__)
-        self._rng = np.random.default_rng(self.seed_)
-        self._U = float(self._rng.random())
-        self._perm = np.arange(self.n_, dtype=np.int64)
-        self._sel = np.zeros(self.n_, dtype=np.uint8)
-        self._acc["repairs"] += _K.systematic_select(self._x, self._perm, self._U, -1, self._sel)
+        self._start_rounding(np.arange(self.n_, dtype=np.int64))
 
     def serve(self, request):
         r = int(request)
-        old_sel = self._sel.copy()
-        if old_sel[r]:
-            self._acc["hits"] += 1
-        xold = self._x
-        new = bbn_step(xold, r, self._rates(r), self.delta_, self.target_)
-        self._x = new
+        xold, new, old_sel, sel = self._round_step(r)
         self._acc["frac"] += self._frac_cost(xold, new, r)
-        sel = _systematic_slow(new, self._perm, self._U, r)
-        self._sel = sel
         return 0.0, self._move_cost(old_sel, sel)
 
     def _frac_cost(self, xold, new, r):
@@ -664,24 +674,12 @@ class RoundedKServerHST(_RoundedState, FractionalKServerHST):
 
     def reset(self):
         super().reset()
-        self.seed_ = check_seed(self.seed, owner=type(self).__name__)
-        self._rng = np.random.default_rng(self.seed_)
-        self._U = float(self._rng.random())
-        self._perm = self.tree_.dfs
-        self._sel = np.zeros(self.n_, dtype=np.uint8)
-        self._acc["repairs"] += _K.systematic_select(self._x, self._perm, self._U, -1, self._sel)
+        self._start_rounding(self.tree_.dfs)
 
     def serve(self, request):
         r = int(request)
-        old_sel = self._sel.copy()
-        if old_sel[r]:
-            self._acc["hits"] += 1
-        xold = self._x
-        new = bbn_step(xold, r, self._rates(r), self.delta_, self.target_)
-        self._x = new
+        xold, new, old_sel, sel = self._round_step(r)
         self._acc["frac"] += self.tree_.emd(1.0 - xold, 1.0 - new)
-        sel = _systematic_slow(new, self._perm, self._U, r)
-        self._sel = sel
         tree_cost = self.tree_.emd(old_sel.astype(float), sel.astype(float))
         self._acc["tree"] += tree_cost
         if self.tree_.metric is None:
