@@ -52,23 +52,11 @@ def naive_belady(trace, capacity):
 
 
 def brute_force_opt(trace, capacity):
-    """Minimum misses over every demand-paging schedule (evict any page when full)."""
-    trace = [int(v) for v in trace]
-    states = {frozenset(): 0}
-    for v in trace:
-        new = {}
-        for s, c in states.items():
-            if v in s:
-                cands = [(s, c)]
-            elif len(s) < capacity:
-                cands = [(s | {v}, c + 1)]
-            else:
-                cands = [((s - {u}) | {v}, c + 1) for u in s]
-            for s2, c2 in cands:
-                if c2 < new.get(s2, 1 << 60):
-                    new[s2] = c2
-        states = new
-    return min(states.values())
+    """Minimum misses over every demand-paging schedule (evict any page when full): proofs_check's
+    DP over cache contents (shared, not copied)."""
+    from proofs_check.checks.caching_classic import _brute_force_opt
+
+    return _brute_force_opt(trace, capacity)
 
 
 def brute_force_opt_bypass_free(trace, capacity):

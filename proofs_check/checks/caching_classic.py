@@ -28,22 +28,12 @@ def _real(name: str, length: int) -> np.ndarray:
 
 
 def _brute_force_opt(trace, capacity) -> int:
-    """Exact demand-paging optimum by DP over reachable cache contents (tiny traces only)."""
-    states = {frozenset(): 0}
-    for v in (int(u) for u in trace):
-        new: dict = {}
-        for s, c in states.items():
-            if v in s:
-                nxt = [(s, c)]
-            elif len(s) < capacity:
-                nxt = [(s | {v}, c + 1)]
-            else:
-                nxt = [((s - {u}) | {v}, c + 1) for u in s]
-            for s2, c2 in nxt:
-                if c2 < new.get(s2, 1 << 60):
-                    new[s2] = c2
-        states = new
-    return min(states.values())
+    """Exact demand-paging optimum by DP over reachable cache contents (tiny traces only): the
+    weighted-paging DP of the learners' checks with unit weights."""
+    from .caching_learners import _paging_dp
+
+    trace = [int(u) for u in trace]
+    return int(round(_paging_dp(trace, capacity, np.ones(max(trace, default=0) + 1))))
 
 
 # ------------------------------------------------------------------------------ LRU & co.
