@@ -20,8 +20,8 @@ def star_project(x, c, omega, dl, out):
 
     ``Phi(x) = sum_i omega_i (x_i + dl_i) log(x_i + dl_i)``; the step minimises
     ``<c, y> + D_Phi(y, x)`` over the simplex: ``y_i = max(0, (x_i + dl_i) exp((L - c_i)/omega_i) - dl_i)``
-    with the scalar ``L`` the root of ``sum_i y_i = 1`` (bisection in a safe bracket; the result
-    is renormalised so that it sums to 1 to rounding). ``c_i = inf`` forces ``y_i = 0``.
+    with the scalar ``L`` the root of ``sum_i y_i = 1`` (safeguarded Newton from the right end of a
+    safe bracket, bisection as fallback; the result is renormalised to sum to 1 to rounding). ``c_i = inf`` forces ``y_i = 0``.
     Returns ``L`` (nan, and ``out = x``, when every cost is infinite).
     """
     n = x.size
@@ -41,22 +41,33 @@ def star_project(x, c, omega, dl, out):
         for i in range(n):
             out[i] = x[i]
         return np.nan
-    # f(lo) = -1 < 0 (every term clipped), f(hi) >= 0 (one term >= 1)
-    for _ in range(400):
-        mid = 0.5 * (lo + hi)
-        if mid <= lo or mid >= hi:
-            break
+    # F(lo) = 0 < 1 (every term clipped), F(hi) >= 1 (one term equals 1). F is convex and
+    # non-decreasing, so Newton started at hi stays >= the root and decreases monotonically;
+    # a step that leaves the bracket or stalls falls back to bisection.
+    lam = hi
+    for _ in range(200):
         s = 0.0
+        ds = 0.0
         for i in range(n):
             if math.isfinite(c[i]):
-                v = (x[i] + dl[i]) * math.exp((mid - c[i]) / omega[i]) - dl[i]
-                if v > 0.0:
-                    s += v
+                e = (x[i] + dl[i]) * math.exp((lam - c[i]) / omega[i])
+                if e > dl[i]:
+                    s += e - dl[i]
+                    ds += e / omega[i]
         if s > 1.0:
-            hi = mid
+            hi = lam
         else:
-            lo = mid
-    lam = 0.5 * (lo + hi)
+            lo = lam
+            if s == 1.0:
+                break
+        if hi - lo <= 4e-16 * max(abs(lo), abs(hi)):
+            break
+        nxt = lam - (s - 1.0) / ds if ds > 0.0 else 0.5 * (lo + hi)
+        if not (lo < nxt < hi) or (s > 1.0 and nxt >= lam):
+            nxt = 0.5 * (lo + hi)
+        if nxt == lam or nxt <= lo or nxt >= hi:
+            break
+        lam = nxt
     s = 0.0
     for i in range(n):
         v = 0.0
