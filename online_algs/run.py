@@ -132,8 +132,13 @@ def run(algorithm: OnlineAlgorithm, sequence: Any, *, series: bool | None = None
     return result
 
 
-def _loop_request(alg: RequestThenMove, seq, series, states, thin) -> RunResult:
-    T = len(seq)
+def request_loop(alg: RequestThenMove, T: int, step, *, series: bool, states: bool, thin: int) -> RunResult:
+    """The request-then-move loop with recording: ``step(t) -> (service, movement)`` serves the
+    t-th request; series, thinned states and totals are recorded as :func:`run` promises.
+
+    ``run`` uses it with ``step = lambda t: alg.serve(seq[t])``; a fast path that precomputes
+    part of each step (e.g. batched remote searches) passes its own ``step``.
+    """
     svc = np.empty(T) if series else None
     mov = np.empty(T) if series else None
     st_list = [alg.state] if states else None
@@ -141,7 +146,7 @@ def _loop_request(alg: RequestThenMove, seq, series, states, thin) -> RunResult:
     s_tot = 0.0
     m_tot = 0.0
     for t in range(T):
-        s, m = alg.serve(seq[t])
+        s, m = step(t)
         s_tot += s
         m_tot += m
         if series:
@@ -153,6 +158,10 @@ def _loop_request(alg: RequestThenMove, seq, series, states, thin) -> RunResult:
     return RunResult(algorithm=repr(alg), steps=T, service_cost=float(s_tot), movement_cost=float(m_tot),
                      service=svc, movement=mov, states=st_list,
                      state_steps=None if st_steps is None else np.asarray(st_steps))
+
+
+def _loop_request(alg: RequestThenMove, seq, series, states, thin) -> RunResult:
+    return request_loop(alg, len(seq), lambda t: alg.serve(seq[t]), series=series, states=states, thin=thin)
 
 
 def _loop_learn(alg: CommitThenLearn, seq, series, states, thin) -> RunResult:

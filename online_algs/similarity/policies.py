@@ -26,7 +26,7 @@ import numpy as np
 from .._validation import check_choice, check_float, check_int, check_seed
 from ..base import RequestThenMove
 from ..exceptions import InvalidInputError
-from ..run import RunResult
+from ..run import request_loop
 from .index import make_index
 from .problem import Datastore
 
@@ -79,25 +79,8 @@ class _SimilarityPolicy(RequestThenMove):
     def _run_batch(self, seq, series, states, thin):
         """Same loop as ``serve`` with the remote searches batched up front (the remote catalog is static)."""
         E_all = self._ds.remote_knn(seq, self._n_remote())
-        T = len(seq)
-        svc = np.empty(T) if series else None
-        mov = np.empty(T) if series else None
-        st_list = [self.state] if states else None
-        st_steps = [0] if states else None
-        s_tot = m_tot = 0.0
-        for t in range(T):
-            s, m = self._step(seq[t], E_all[t])
-            s_tot += s
-            m_tot += m
-            if series:
-                svc[t] = s
-                mov[t] = m
-            if states and ((t + 1) % thin == 0 or t == T - 1):
-                st_list.append(self.state)
-                st_steps.append(t + 1)
-        return RunResult(algorithm=repr(self), steps=T, service_cost=float(s_tot), movement_cost=float(m_tot),
-                         service=svc, movement=mov, states=st_list,
-                         state_steps=None if st_steps is None else np.asarray(st_steps))
+        return request_loop(self, len(seq), lambda t: self._step(seq[t], E_all[t]), series=series, states=states,
+                            thin=thin)
 
     def _step(self, q, E):  # pragma: no cover - abstract
         raise NotImplementedError

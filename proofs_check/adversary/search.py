@@ -8,8 +8,10 @@
   prefix (ALG stepped through the algorithm's own ``serve``, OPT kept incrementally). It
   rediscovers adaptive constructions such as the cruel taskmaster.
 
-Budgets are in evaluations and seconds; every search returns a :class:`SearchResult` with the
-best sequence, its ratio and the evaluations used. Deterministic given ``seed``.
+Budgets are in evaluations and (optionally) seconds; every search returns a
+:class:`SearchResult` with the best sequence, its ratio and the evaluations used. Deterministic
+given ``seed`` when no ``seconds`` budget is set (a wall-clock budget makes the result depend on
+the machine's speed; the proofs_check checks never set one).
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ class SearchResult:
     history: list = field(default_factory=list)  # (evaluations, best ratio) after each improvement
 
 
+def _over(t0: float, seconds: float | None) -> bool:
+    """True when a wall-clock budget is set and spent (then the result depends on machine speed)."""
+    return seconds is not None and time.perf_counter() - t0 > seconds
+
+
 def _progress(total, desc, enabled):
     if not enabled:
         return None
@@ -44,7 +51,7 @@ def _progress(total, desc, enabled):
     return tqdm(total=total, desc=desc, leave=False)
 
 
-def random_search(problem: Problem, length: int, *, evaluations: int = 200, seconds: float = 60.0,
+def random_search(problem: Problem, length: int, *, evaluations: int = 200, seconds: float | None = None,
                   seed: int = 0, progress: bool = False) -> SearchResult:
     """Best of ``evaluations`` uniformly random sequences of ``length`` menu choices."""
     rng = np.random.default_rng(seed)
@@ -52,7 +59,7 @@ def random_search(problem: Problem, length: int, *, evaluations: int = 200, seco
     best = SearchResult("random", -1.0, [], 0.0, 0.0, 0, 0.0)
     bar = _progress(evaluations, f"random {problem.name}", progress)
     for e in range(evaluations):
-        if time.perf_counter() - t0 > seconds:
+        if _over(t0, seconds):
             break
         seq = rng.integers(0, problem.menu_size, size=length).tolist()
         a, o = problem.evaluate(seq)
@@ -88,7 +95,7 @@ def _mutate(seq: list, menu: int, rng: np.random.Generator) -> list:
     return s
 
 
-def local_search(problem: Problem, length: int, *, evaluations: int = 200, seconds: float = 60.0,
+def local_search(problem: Problem, length: int, *, evaluations: int = 200, seconds: float | None = None,
                  restarts: int = 2, seed: int = 0, progress: bool = False, init: list | None = None) -> SearchResult:
     """(1+1) evolution strategy with restarts; accepts children with ratio >= parent's."""
     rng = np.random.default_rng(seed)
@@ -103,7 +110,7 @@ def local_search(problem: Problem, length: int, *, evaluations: int = 200, secon
         cur_r = ratio_of(a, o)
         used += 1
         for _ in range(per - 1):
-            if used >= evaluations or time.perf_counter() - t0 > seconds:
+            if used >= evaluations or _over(t0, seconds):
                 break
             child = _mutate(cur, problem.menu_size, rng)
             ca, co = problem.evaluate(child)
@@ -126,7 +133,7 @@ def local_search(problem: Problem, length: int, *, evaluations: int = 200, secon
 
 
 def constructive_search(problem: Problem, length: int, *, r: float | None = None, beam: int = 1,
-                        seconds: float = 60.0, seed: int = 0, progress: bool = False) -> SearchResult:
+                        seconds: float | None = None, seed: int = 0, progress: bool = False) -> SearchResult:
     """Greedy (``beam=1``) or beam search building a sequence step by step.
 
     At each step every prefix in the beam is extended by every menu choice; the ``beam`` prefixes
@@ -141,7 +148,7 @@ def constructive_search(problem: Problem, length: int, *, r: float | None = None
         total = 0
         t_all = time.perf_counter()
         for i, rr in enumerate(sorted({0.0, 1.0, 0.5 * (1.0 + bound), float(bound)})):
-            res = constructive_search(problem, length, r=rr, beam=beam, seconds=seconds / 4, seed=seed + i,
+            res = constructive_search(problem, length, r=rr, beam=beam, seconds=None if seconds is None else seconds / 4, seed=seed + i,
                                       progress=progress)
             total += res.evaluations
             if out is None or res.ratio > out.ratio:
@@ -156,7 +163,7 @@ def constructive_search(problem: Problem, length: int, *, r: float | None = None
     evals = 0
     bar = _progress(length, f"constructive {problem.name}", progress)
     for _step in range(length):
-        if time.perf_counter() - t0 > seconds:
+        if _over(t0, seconds):
             break
         children: list[Node] = []
         for nd in nodes:

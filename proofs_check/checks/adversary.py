@@ -19,7 +19,7 @@ from ..registry import mean_ci, theorem
 def _wfa(ctx):
     for n in (3, 4, 5, 6):
         p = mts_wfa_uniform(n)
-        res = constructive_search(p, 40 * n, seed=ctx.seed_for(n), seconds=60)
+        res = constructive_search(p, 40 * n, seed=ctx.seed_for(n))
         yield ctx.lower(res.ratio, 0.9 * (2 * n - 1), algorithm="WorkFunctionAlgorithm", family="uniform",
                         instance=f"n={n}, length {len(res.seq)}, ALG={res.alg:g}, OPT={res.opt:g}",
                         detail=f"bound 2n-1 = {2 * n - 1}; {res.evaluations} evaluations")
@@ -33,7 +33,7 @@ def _wfa(ctx):
 def _lru(ctx):
     for k in range(2, 9):
         p = paging_lru(k)
-        res = constructive_search(p, 15 * k * k, seed=ctx.seed_for(k), seconds=120)
+        res = constructive_search(p, 15 * k * k, seed=ctx.seed_for(k))
         yield ctx.lower(res.ratio, 0.9 * k, algorithm="LRU", family="k+1 pages",
                         instance=f"k={k}, length {len(res.seq)}, ALG={res.alg:g}, OPT={res.opt:g}")
 
@@ -46,7 +46,7 @@ def _lru(ctx):
 def _dc(ctx):
     for k in (2, 3, 4, 5):
         p = kserver_dc_line(k)
-        res = constructive_search(p, 30 * k, seed=ctx.seed_for(k), seconds=60)
+        res = constructive_search(p, 30 * k, seed=ctx.seed_for(k))
         yield ctx.lower(res.ratio, 0.9 * k, algorithm="DoubleCoverage", family="line, k+1 points",
                         instance=f"k={k}, length {len(res.seq)}, ALG={res.alg:g}, OPT={res.opt:g}")
 
@@ -61,11 +61,11 @@ def _planted(ctx):
     for n in (3, 5):
         d = np.ones((n, n)) - np.eye(n)  # uniform metric, distance 1, start 0
         C = 2.0 * float(np.sum(d.max(axis=0) - d[0]))  # = 2 (only the start state has max_x d(x, s) > d(0, s))
-        bug = constructive_search(mts_lazywfa_uniform(n), 60, seed=ctx.seed_for(n), seconds=60)
+        bug = constructive_search(mts_lazywfa_uniform(n), 60, seed=ctx.seed_for(n))
         excess = bug.alg - (2 * n - 1) * bug.opt - C
         yield ctx.lower(excess, 1e-9, algorithm="LazyTieWFA (planted)", family="uniform",
                         instance=f"n={n}, ALG={bug.alg:g}, OPT={bug.opt:g}, C={C:g}")
-        ok = constructive_search(mts_wfa_uniform(n), 60, seed=ctx.seed_for(n), seconds=60)
+        ok = constructive_search(mts_wfa_uniform(n), 60, seed=ctx.seed_for(n))
         excess_ok = ok.alg - (2 * n - 1) * ok.opt - C
         yield ctx.upper(excess_ok, 0.0, algorithm="WorkFunctionAlgorithm", family="uniform",
                         instance=f"n={n}, ALG={ok.alg:g}, OPT={ok.opt:g}, C={C:g} (no violation)")

@@ -46,7 +46,7 @@ def _identity(ctx):
                    "cumulative log loss <= min over the grid of the fixed-lambda log loss + ln 11, on every stream.",
          reference="Cesa-Bianchi & Lugosi, Prediction, Learning, and Games, 2006, Prop. 3.1 / Thm 3.2 (exp-concave "
                    "losses, eta = 1) [std]", kind="upper", algorithms=["LambdaHedge"],
-         families=["gaussian_shift", "mnist_rotate"])
+         families=["gaussian_shift"])
 def _lambda(ctx):
     for rep in range(ctx.pick(4, 20)):
         model, F, y = gaussian_stream(n_stream=ctx.pick(150, 500), seed=ctx.seed_for(rep))
