@@ -117,7 +117,7 @@ def bench_hst(h: HST, label: str, T: int, T_slow: int):
     assert np.abs(rf.service[:T_slow] - rs.service).max() <= 1e-9
     assert np.abs(rf.movement[:T_slow] - rs.movement).max() <= 1e-9
     print(f"EntropicHSTMTS run, {label}: batch kernel {T / tf:8.0f} tasks/s "
-          f"(max sub-steps {rf.info['max_substeps_used']}, capped {rf.info['capped_tasks']}), serve loop {T_slow / ts:8.1f} "
+          f"(max sub-steps {rf.info['max_substeps_used']}, capped {rf.info['capped_tasks']}), serve loop {T_slow / ts:8.3f} "
           f"tasks/s, ratio {(T / tf) / (T_slow / ts):6.1f}x")
 
 
