@@ -163,6 +163,20 @@ def test_rounded_coupled_moves_less_than_independent():
     assert coupled < indep / 5
 
 
+def test_rounded_total_cost_is_number_of_fetches():
+    # UAT 5: a fetch costs 1, so movement_cost (and total_cost) counts the fetches
+    from online_algs.caching.traces import zipf_trace
+
+    tr = zipf_trace(100, 1000, seed=0)
+    res = online_algs.run(Rounded(OGD(100, 10), seed=0), tr)
+    assert res.info["total_fetches"] > 0
+    assert res.movement_cost == res.total_cost == res.info["total_fetches"]
+    assert res.movement is not None and res.movement.sum() == res.info["total_fetches"]
+    assert res.total_gain == res.hits
+    res = online_algs.run(Rounded(OMD(100, 10, horizon=1000), "depround", seed=1), tr, series=False)
+    assert res.total_cost == res.info["total_fetches"] and res.movement is None
+
+
 def test_rounded_rejects_non_learner():
     with pytest.raises(InvalidInputError, match="'learner'"):
         online_algs.run(Rounded("OGD"), np.array([0, 1]))

@@ -172,6 +172,11 @@ class Rounded(CommitThenLearn):
     ``dy_l1`` (per-round :math:`\|y_t - y_{t-1}\|_1`), ``transport`` (per-round
     :math:`\sum_j|\Delta S_j|`), ``fractional_gain``; ``result.hits``/``misses`` for one-hot traces.
 
+    Costs: a fetch costs 1 (like a paging miss), so ``result.movement_cost`` (and
+    ``result.total_cost``) is the number of fetches, ``info['total_fetches']``; with
+    ``series=True``, ``result.movement`` holds the per-round fetches. The gain is in
+    ``result.total_gain`` as for every learner.
+
     Parameters
     ----------
     learner : OGD, OMD or FTPL
@@ -271,6 +276,9 @@ class Rounded(CommitThenLearn):
         result.info.update(fetches=f, total_fetches=int(f.sum()), dy_l1=np.asarray(self._dy[:T]),
                            transport=np.asarray(self._transport[:T]), fractional_gain=float(self._frac_gain),
                            method=self.method)
+        result.movement_cost = float(f.sum())  # a fetch costs 1, like a paging miss
+        if result.gain is not None:
+            result.movement = f.astype(float)
         if self._onehot:
             result.hits = int(self._hits)
             result.misses = int(T - self._hits)
