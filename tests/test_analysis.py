@@ -162,6 +162,27 @@ def test_recommendation_on_real_and_synthetic():
     assert web["drift_ratio"] > 1.5
 
 
+@pytest.mark.parametrize("bad", [np.arange(50), [1, 2, 3], {}, {"drift_ratio": 1.0}, "web07"])
+def test_recommend_lens_rejects_raw_input_with_a_hint(bad):
+    # UAT 6: a trace, a list or a partial dict used to raise IndexError / TypeError / KeyError
+    with pytest.raises(InvalidInputError, match=r"pass characterise_trace\(trace\)"):
+        recommend_lens(bad)
+
+
+def test_recommend_lens_rejects_bad_vector_stats_and_no_input():
+    with pytest.raises(InvalidInputError, match=r"pass characterise_vectors\(X\)"):
+        recommend_lens(vector_stats=np.zeros((5, 2)))
+    with pytest.raises(InvalidInputError, match=r"pass characterise_vectors\(X\)"):
+        recommend_lens(vector_stats={"id_twonn": 2.0})
+    with pytest.raises(InvalidInputError, match=r"characterise_trace\(trace\) and/or"):
+        recommend_lens()
+
+
+def test_characterise_trace_short_trace_names_itself():
+    with pytest.raises(InvalidInputError, match=r"'trace' argument of characterise_trace.*at least 20"):
+        characterise_trace([1, 2, 3])
+
+
 def test_frt_distortion_dominating():
     from online_algs.analysis import frt_distortion
 

@@ -18,16 +18,45 @@ each analysis assumes, not theorems:
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Mapping
+
 import numpy as np
 
+from .._validation import check_float_array, check_int_array
+from ..exceptions import InvalidInputError
 from .traces import popularity_drift, trace_summary
 
 __all__ = ["recommend_lens", "characterise_trace", "characterise_vectors"]
 
 
+_MIN_TRACE = 20  # trace_summary measures drift from 20 requests on
+_TRACE_KEYS = ("drift_ratio", "drift_mean", "drift_shuffled", "zipf_alpha", "reuse_median_over_catalog")
+_VECTOR_KEYS = ("id_levina_bickel", "id_twonn", "ambient_dim")
+
+
+def _check_stats(name, stats, keys, producer, what):
+    hint = f"pass {producer}({what}), {'not the trace itself' if what == 'trace' else 'not the vectors themselves'}"
+    if not isinstance(stats, Mapping):
+        raise InvalidInputError(f"The {name!r} argument of recommend_lens must be the dict returned by {producer}. "
+                                f"Got {type(stats).__name__}; {hint}.")
+    missing = [k for k in keys if k not in stats]
+    if missing:
+        raise InvalidInputError(f"The {name!r} argument of recommend_lens must be the dict returned by {producer}. "
+                                f"It lacks the key(s) {missing}; {hint}.")
+    for k in keys:
+        v = stats[k]
+        if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.floating, np.integer)):
+            raise InvalidInputError(f"The {name!r} argument of recommend_lens must map {k!r} to a real number "
+                                    f"(as {producer} does). Got {type(v).__name__}; {hint}.")
+
+
 def characterise_trace(trace, seed: int = 0) -> dict:
     """:func:`trace_summary` plus the drift of the shuffled trace (the stationary null) and their ratio."""
-    t = np.asarray(trace)
+    t = check_int_array("trace", trace, low=0, owner="characterise_trace")
+    if len(t) < _MIN_TRACE:
+        raise InvalidInputError(f"The 'trace' argument of characterise_trace must hold at least {_MIN_TRACE} "
+                                f"requests to measure popularity drift (10 windows). Got {len(t)} requests.")
     s = trace_summary(t)
     rng = np.random.default_rng(seed)
     s["drift_shuffled"] = float(np.mean(popularity_drift(rng.permutation(t))))
@@ -41,7 +70,7 @@ def characterise_vectors(X, *, max_points: int = 3000, seed: int = 0) -> dict:
     from .doubling import doubling_dimension
     from .intrinsic import levina_bickel, twonn
 
-    X = np.asarray(X, dtype=np.float64)
+    X = check_float_array("X", X, ndim=2, owner="characterise_vectors")
     rng = np.random.default_rng(seed)
     if len(X) > max_points:
         X = X[rng.choice(len(X), max_points, replace=False)]
@@ -62,8 +91,16 @@ def recommend_lens(trace_stats: dict | None = None, vector_stats: dict | None = 
     """Recommend a lens from :func:`characterise_trace` and/or :func:`characterise_vectors` output.
 
     Returns ``{"lens": "stochastic" | "regret" | "competitive", "similarity": bool | None,
-    "reasons": [...]}``.
+    "reasons": [...]}``. Pass the dicts those functions return (``recommend_lens(characterise_trace(trace))``),
+    not the trace or the vectors themselves; at least one of the two is required.
     """
+    if trace_stats is None and vector_stats is None:
+        raise InvalidInputError("recommend_lens needs trace_stats and/or vector_stats; pass "
+                                "characterise_trace(trace) and/or characterise_vectors(X).")
+    if trace_stats is not None:
+        _check_stats("trace_stats", trace_stats, _TRACE_KEYS, "characterise_trace", "trace")
+    if vector_stats is not None:
+        _check_stats("vector_stats", vector_stats, _VECTOR_KEYS, "characterise_vectors", "X")
     reasons: list[str] = []
     lens = None
     if trace_stats is not None:
