@@ -73,7 +73,8 @@ def main(argv=None) -> int:
             print(f"  [{worst:6s}] {th.id} ({len(rs)} result{'s' if len(rs) != 1 else ''}, "
                   f"{sum(r.seconds for r in rs):.1f}s)", file=sys.stderr, flush=True)
     elapsed = time.perf_counter() - t0
-    print(format_table(results))
+    if not args.quiet:
+        print(format_table(results))
     counts = {v: sum(r.verdict == v for r in results) for v in ("pass", "fail", "report", "error")}
     print(f"\n{len(results)} results from {len(ths)} theorems in {elapsed:.1f}s ({mode}): "
           + ", ".join(f"{v} {c}" for v, c in counts.items()))

@@ -27,17 +27,20 @@ def rows(results: list[CheckResult]) -> list[list[str]]:
         meas = _fmt(r.measured)
         if r.ci is not None:
             meas += f" [{_fmt(r.ci[0])}, {_fmt(r.ci[1])}]"
-        out.append([r.id, r.algorithm or "-", r.family or "-", meas, _fmt(r.bound), r.verdict])
+        inst = r.instance or "-"
+        if len(inst) > 60:
+            inst = inst[:57] + "..."
+        out.append([r.id, r.algorithm or "-", r.family or "-", inst, meas, _fmt(r.bound), r.verdict])
     return out
 
 
-HEADER = ["theorem", "algorithm", "family", "measured", "bound", "verdict"]
+HEADER = ["theorem", "algorithm", "family", "instance", "measured", "bound", "verdict"]
 
 
 def format_table(results: list[CheckResult]) -> str:
     body = rows(results)
     widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(HEADER)]
-    widths = [min(w, 48) for w in widths]
+    widths = [min(w, 60) for w in widths]
 
     def line(cells):
         return "  ".join(c[:w].ljust(w) for c, w in zip(cells, widths))

@@ -14,7 +14,7 @@ from experiments import report
 from experiments.report import build_report, df_to_markdown, md_to_html
 from proofs_check.registry import THEOREMS, Theorem
 
-HEADER = "| theorem | algorithm | family | measured | bound | verdict |"
+HEADER = "| theorem | algorithm | family | instance | measured | bound | verdict |"
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,7 @@ def test_failing_check_sets_exit_code(tmp_path, monkeypatch):
     res = build_report(out=str(tmp_path), quick=True, only=[], checks=["zztest"], serial=True, progress=False)
     assert res.exit_code == 1 and res.counts["fail"] == 1 and res.counts["error"] == 1
     md = open(res.md_path).read()
-    assert "| zztest.bad | X | f | 2 | 1 | fail |" in md and "RuntimeError: boom" in md
+    assert "| zztest.bad | X | f | - | 2 | 1 | fail |" in md and "RuntimeError: boom" in md
     assert '<tr class="bad">' in open(res.html_path).read()
 
 

@@ -135,7 +135,7 @@ def _integral_opt(metric, seq, init):
 
 
 @theorem("kserver.fractional.ratio_k",
-         statement="Empirical: FractionalKServerHST / tree-LP OPT on random 32-leaf HSTs as k grows, reported "
+         statement="Empirical: FractionalKServerHST / tree-LP OPT on random HSTs with 24 leaves (48 in thorough mode) as k grows, reported "
                    "against (ln(1+k))^2 with the least-squares constant c in ratio ~ c (ln(1+k))^2 (BCLLM prove "
                    "O((log k)^2) for their exact algorithm; no constant is claimed for this variant).",
          reference="Bubeck, Cohen, Lee, Lee, Madry, STOC 2018 (bound for their algorithm)", kind="empirical",
