@@ -21,12 +21,17 @@ Store (``<out>/<experiment>/``)::
 
     cells/<key>.json    one finished cell: params, tidy rows, seconds (written atomically)
     failed/<key>.json   the traceback of a failed cell (retried on the next run, removed on success)
-    manifest.json       every cell of the last run: key, params, status, seconds; versions, git commit
+    manifest.json       every cell of the last run: key, params, status, seconds; versions, git commit,
+                        code fingerprint
     rows.csv            the tidy table of every finished cell of the last run (params + rows),
                         in grid order, regenerated from the cell files
 
 ``key`` = the first 20 hex digits of the SHA-256 of the canonical JSON of
-``{"experiment": name, "params": sorted params, "quick": flag}``. Every file is written to a
+``{"code": fingerprint, "experiment": name, "params": sorted params, "quick": flag}``, where the
+code fingerprint (:func:`code_fingerprint`, computed once per run) is the SHA-256 of the source
+of the experiment's module and of every ``.py`` file under ``online_algs/`` and ``proofs_check/``:
+any change of that code gives new keys, so cells computed by older code are never reused (their
+files stay in ``cells/`` but no longer belong to the grid). Every file is written to a
 temporary file in the same directory and moved into place with ``os.replace``: a reader never
 sees a partial file, and an interruption (Ctrl-C, SIGTERM, ``kill -9``) loses only the cells in
 flight. A rerun skips the cells whose file exists (a damaged cell file is ignored and recomputed)
@@ -62,7 +67,7 @@ from typing import Any, Callable, Iterable, Iterator
 from .api import Experiment
 
 __all__ = ["STORE_VERSION", "DEFAULT_QUICK_BUDGET", "BUDGET_GRACE", "atomic_write_text", "atomic_write_bytes",
-           "atomic_write_json", "read_json", "cell_key", "canonical_params", "execute_cell", "Store", "RunSummary",
+           "atomic_write_json", "read_json", "cell_key", "code_fingerprint", "library_files", "canonical_params", "execute_cell", "Store", "RunSummary",
            "run_experiment", "SerialExecutor", "DaskExecutor", "make_executor", "discover", "load_experiment",
            "versions", "git_commit", "main"]
 
@@ -178,11 +183,66 @@ def canonical_params(params: dict) -> dict:
     return out
 
 
-def cell_key(experiment: str, params: dict, quick: bool) -> str:
-    """Stable key of a cell: hash of the experiment name, the sorted parameters and the quick flag."""
-    payload = json.dumps({"experiment": experiment, "params": canonical_params(params), "quick": bool(quick)},
-                         sort_keys=True, separators=(",", ":"), allow_nan=True)
+def cell_key(experiment: str, params: dict, quick: bool, code: str) -> str:
+    """Key of a cell: hash of the experiment name, the sorted parameters, the quick flag and the
+    code fingerprint ``code`` (:func:`code_fingerprint`; same code and parameters -> same key)."""
+    payload = json.dumps({"code": str(code), "experiment": experiment, "params": canonical_params(params),
+                          "quick": bool(quick)}, sort_keys=True, separators=(",", ":"), allow_nan=True)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:_KEY_LEN]
+
+
+_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: Packages whose every ``.py`` file enters the code fingerprint of every experiment.
+FINGERPRINT_PACKAGES = ("online_algs", "proofs_check")
+
+
+def library_files(root: str | None = None) -> list[str]:
+    """The ``.py`` files under ``online_algs/`` and ``proofs_check/`` (sorted relative paths)."""
+    root = root or _REPO_ROOT
+    out = []
+    for pkg in FINGERPRINT_PACKAGES:
+        for d, dirs, files in os.walk(os.path.join(root, pkg)):
+            dirs[:] = [x for x in dirs if not x.startswith(".") and x != "__pycache__"]
+            out.extend(os.path.relpath(os.path.join(d, f), root) for f in files if f.endswith(".py"))
+    return sorted(p.replace(os.sep, "/") for p in out)
+
+
+def _module_source_file(exp: Experiment | Callable | None) -> str | None:
+    """The source file of the module defining the experiment's cell function (None if unknown)."""
+    fn = exp.cell if isinstance(exp, Experiment) else exp
+    while hasattr(fn, "func"):  # functools.partial
+        fn = fn.func
+    mod = sys.modules.get(getattr(fn, "__module__", None) or "")
+    path = getattr(mod, "__file__", None)
+    return path if path and os.path.isfile(path) else None
+
+
+def code_fingerprint(exp: Experiment | Callable | None = None, root: str | None = None) -> str:
+    """SHA-256 (hex) of the code a cell depends on: the source of the module defining ``exp.cell``
+    (or of the callable ``exp``; nothing if ``None``) and every ``.py`` file under ``online_algs/``
+    and ``proofs_check/`` (sorted paths; each contributes its path and its bytes). Part of every
+    cell key, so that a code change invalidates the cached cells."""
+    root = root or _REPO_ROOT
+    h = hashlib.sha256(b"online_algs code fingerprint v1\0")
+
+    def add(label: str, path: str) -> None:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError:
+            data = b"<unreadable>"
+        h.update(label.encode("utf-8") + b"\0" + str(len(data)).encode("ascii") + b"\0")
+        h.update(data)
+
+    mod_file = _module_source_file(exp) if exp is not None else None
+    if mod_file is not None:
+        add("experiment-module:" + os.path.basename(mod_file), mod_file)
+    elif exp is not None:  # no file (interactive): the cell's qualified name at least
+        fn = exp.cell if isinstance(exp, Experiment) else exp
+        h.update(("experiment-cell:" + getattr(fn, "__qualname__", repr(fn)) + "\0").encode("utf-8"))
+    for rel in library_files(root):
+        add(rel, os.path.join(root, rel))
+    return h.hexdigest()
 
 
 def _normalize_rows(rows: Any) -> list[dict]:
@@ -548,6 +608,7 @@ class RunSummary:
     executor: str = ""
     failures: list[dict] = field(default_factory=list)
     store: str = ""
+    code: str = ""             # the code fingerprint in the cell keys (code_fingerprint)
 
     @property
     def complete(self) -> bool:
@@ -597,10 +658,11 @@ def _run_locked(exp, store, quick, executor, progress, budget, manifest_every) -
     t0 = time.perf_counter()
     store.clean_tmp()
     cells = exp.cells(quick)
+    code = code_fingerprint(exp)  # once per run: a sweep with unchanged code resumes
     keyed = []
     seen = set()
     for params in cells:
-        k = cell_key(exp.name, params, quick)
+        k = cell_key(exp.name, params, quick, code)
         if k in seen:
             continue  # a grid with repeated values: one cell
         seen.add(k)
@@ -613,7 +675,7 @@ def _run_locked(exp, store, quick, executor, progress, budget, manifest_every) -
     failed: dict[str, dict] = {}
     todo = [(k, p) for k, p in keyed if k not in done]
     summ = RunSummary(experiment=exp.name, quick=quick, n_cells=len(keyed), n_cached=len(done), budget=budget,
-                      executor=getattr(executor, "kind", "serial"), store=store.root)
+                      executor=getattr(executor, "kind", "serial"), store=store.root, code=code)
     started = _now()
     vers = versions()
     commit = git_commit()
@@ -635,7 +697,7 @@ def _run_locked(exp, store, quick, executor, progress, budget, manifest_every) -
             "quick": bool(quick), "executor": summ.executor, "started_at": started, "updated_at": _now(),
             "final": final, "budget": budget, "budget_exceeded": summ.budget_exceeded,
             "interrupted": summ.interrupted, "counts": counts, "versions": vers, "git_commit": commit,
-            "cells": entries})
+            "code_fingerprint": code, "cells": entries})
 
     write_manifest(False)
     bar = tqdm(total=len(keyed), initial=len(done), desc=exp.name, unit="cell", disable=not progress,
@@ -654,7 +716,7 @@ def _run_locked(exp, store, quick, executor, progress, budget, manifest_every) -
                     break
                 if res.get("ok"):
                     rec = {"store_version": STORE_VERSION, "experiment": exp.name, "key": k, "quick": bool(quick),
-                           "params": canonical_params(params_of[k]), "rows": res["rows"],
+                           "code": code, "params": canonical_params(params_of[k]), "rows": res["rows"],
                            "seconds": res["seconds"], "finished_at": _now(), "host": res.get("host"),
                            "pid": res.get("pid")}
                     store.write_cell(rec)
@@ -662,7 +724,7 @@ def _run_locked(exp, store, quick, executor, progress, budget, manifest_every) -
                     failed.pop(k, None)
                     summ.n_run += 1
                 else:
-                    rec = {"experiment": exp.name, "key": k, "quick": bool(quick),
+                    rec = {"experiment": exp.name, "key": k, "quick": bool(quick), "code": code,
                            "params": canonical_params(params_of[k]), "error": res.get("error", ""),
                            "traceback": res.get("traceback", ""), "seconds": res.get("seconds"),
                            "failed_at": _now()}
@@ -726,13 +788,26 @@ def load_experiment(name: str) -> Experiment:
         mod_name, attr = name.split(":", 1)
         if "." not in mod_name:
             mod_name = f"experiments.{mod_name}"
-        exp = getattr(importlib.import_module(mod_name), attr, None)
+        try:
+            mod = importlib.import_module(mod_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not (mod_name == exc.name or mod_name.startswith(exc.name + ".")):
+                raise  # the module exists but one of its imports is missing: a real error
+            found, _ = discover(include_demo=True)
+            raise InvalidInputError(f"The experiment {name!r} names no module: {mod_name} does not exist. Known: "
+                                    f"{', '.join(sorted(found)) or '(none)'} (python -m experiments.runner "
+                                    f"--list).") from None
+        exp = getattr(mod, attr, None)
         if not isinstance(exp, Experiment):
             raise InvalidInputError(f"The experiment {name!r} is not an Experiment in {mod_name}; "
                                     f"got {type(exp).__name__}.")
         return exp
     dotted = name if name.startswith("experiments.") else f"experiments.{name}"
-    if importlib.util.find_spec(dotted) is not None:
+    try:
+        spec = importlib.util.find_spec(dotted)
+    except (ModuleNotFoundError, ValueError):  # a parent package does not exist ("nosuch.x")
+        spec = None
+    if spec is not None:
         exp = getattr(importlib.import_module(dotted), "EXPERIMENT", None)
         if isinstance(exp, Experiment):
             return exp
@@ -784,7 +859,13 @@ def main(argv=None) -> int:
         return 1 if errors else 0
     if not args.names:
         p.error("give at least one experiment NAME (or --list)")
-    exps = [load_experiment(n) for n in args.names]
+    from online_algs.exceptions import InvalidInputError
+
+    try:
+        exps = [load_experiment(n) for n in args.names]
+    except InvalidInputError as exc:  # a typo: the message, not a traceback
+        print(f"{p.prog}: error: {exc}", file=sys.stderr)
+        return 2
     old = signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
     rc = 0
     try:

@@ -12,7 +12,8 @@ import pytest
 from experiments import demo, runner
 from experiments.api import Experiment
 from experiments.runner import (SerialExecutor, Store, atomic_write_json, atomic_write_text, canonical_params,
-                                cell_key, execute_cell, load_experiment, make_executor, read_json, run_experiment)
+                                cell_key, code_fingerprint, execute_cell, load_experiment, make_executor, read_json,
+                                run_experiment)
 from online_algs.exceptions import InvalidInputError
 
 
@@ -77,17 +78,87 @@ def test_clean_tmp_removes_leftovers_only(tmp_path):
 
 # ------------------------------------------------------------------ keys and values
 def test_cell_key_stable_and_discriminating():
-    k = cell_key("exp", {"a": 1, "b": "x"}, False)
-    assert k == cell_key("exp", {"b": "x", "a": 1}, False)            # order of parameters
-    assert k == cell_key("exp", {"a": np.int64(1), "b": np.str_("x")}, False)  # numpy scalars
+    code = "c0de"
+    k = cell_key("exp", {"a": 1, "b": "x"}, False, code)
+    assert k == cell_key("exp", {"b": "x", "a": 1}, False, code)            # order of parameters
+    assert k == cell_key("exp", {"a": np.int64(1), "b": np.str_("x")}, False, code)  # numpy scalars
     assert len(k) == 20 and all(c in "0123456789abcdef" for c in k)
-    assert k != cell_key("exp", {"a": 1, "b": "x"}, True)             # quick flag
-    assert k != cell_key("exp2", {"a": 1, "b": "x"}, False)           # experiment name
-    assert k != cell_key("exp", {"a": 2, "b": "x"}, False)            # a value
-    assert cell_key("e", {"a": 1}, False) != cell_key("e", {"a": 1.5}, False)
-    # a fixed value: the key format must not drift between versions (stored results would be lost)
-    assert cell_key("demo", {"kind": "line", "n": 8, "seed": 0}, True) == cell_key(
-        "demo", {"seed": 0, "n": 8, "kind": "line"}, True)
+    assert k != cell_key("exp", {"a": 1, "b": "x"}, True, code)             # quick flag
+    assert k != cell_key("exp2", {"a": 1, "b": "x"}, False, code)           # experiment name
+    assert k != cell_key("exp", {"a": 2, "b": "x"}, False, code)            # a value
+    assert k != cell_key("exp", {"a": 1, "b": "x"}, False, "c0df")          # the code fingerprint
+    assert cell_key("e", {"a": 1}, False, code) != cell_key("e", {"a": 1.5}, False, code)
+    assert cell_key("demo", {"kind": "line", "n": 8, "seed": 0}, True, code) == cell_key(
+        "demo", {"seed": 0, "n": 8, "kind": "line"}, True, code)
+
+
+def _write_module(tmp_path, name, body):
+    import importlib
+    import sys
+
+    (tmp_path / f"{name}.py").write_text(body)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        sys.modules.pop(name, None)
+        importlib.invalidate_caches()
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
+def test_code_fingerprint_same_code_same_key_changed_source_new_key(tmp_path):
+    import sys
+
+    mod = _write_module(tmp_path, "zz_fp_exp", "def cell(x):\n    return [{'y': x}]\n")
+    try:
+        exp = Experiment(name="fp", description="", grid={"x": [1, 2]}, cell=mod.cell)
+        fp = code_fingerprint(exp)
+        assert len(fp) == 64 and fp == code_fingerprint(exp)           # deterministic
+        assert fp != code_fingerprint(demo.EXPERIMENT)                  # the experiment's module counts
+        assert code_fingerprint(demo.EXPERIMENT) == code_fingerprint(demo.SLOW)  # same module, same code
+        s = run_experiment(exp, out=tmp_path / "res", progress=False)
+        assert s.n_run == 2 and s.code == fp
+        man = read_json(Store(tmp_path / "res", "fp").manifest_path)
+        assert man["code_fingerprint"] == fp
+        assert sorted(os.listdir(Store(tmp_path / "res", "fp").cells_dir)) == sorted(
+            cell_key("fp", p, False, fp) + ".json" for p in exp.cells())
+        s = run_experiment(exp, out=tmp_path / "res", progress=False)   # unchanged code: all cached
+        assert s.n_cached == 2 and s.n_run == 0
+        # the experiment's source changes (a comment is enough): new keys, every cell recomputed
+        (tmp_path / "zz_fp_exp.py").write_text("def cell(x):\n    return [{'y': x}]  # changed\n")
+        fp2 = code_fingerprint(exp)
+        assert fp2 != fp
+        s = run_experiment(exp, out=tmp_path / "res", progress=False)
+        assert s.n_cached == 0 and s.n_run == 2 and s.code == fp2
+    finally:
+        sys.modules.pop("zz_fp_exp", None)
+
+
+def test_code_fingerprint_covers_the_library(tmp_path):
+    root = tmp_path / "repo"
+    for pkg in ("online_algs", "proofs_check"):
+        (root / pkg / "sub").mkdir(parents=True)
+        (root / pkg / "__init__.py").write_text("")
+        (root / pkg / "sub" / "m.py").write_text("X = 1\n")
+    (root / "online_algs" / "data.txt").write_text("not code")
+    fp = code_fingerprint(None, root=str(root))
+    assert runner.library_files(str(root)) == ["online_algs/__init__.py", "online_algs/sub/m.py",
+                                               "proofs_check/__init__.py", "proofs_check/sub/m.py"]
+    (root / "online_algs" / "data.txt").write_text("other")             # not a .py file: same fingerprint
+    assert code_fingerprint(None, root=str(root)) == fp
+    (root / "proofs_check" / "sub" / "m.py").write_text("X = 2\n")
+    fp2 = code_fingerprint(None, root=str(root))
+    assert fp2 != fp
+    (root / "online_algs" / "sub" / "new.py").write_text("")          # a new file
+    assert code_fingerprint(None, root=str(root)) != fp2
+
+
+def test_interrupted_sweep_with_unchanged_code_resumes(tmp_path):
+    s = run_experiment(demo.SLOW, out=tmp_path, quick=True, progress=False, budget=0.4)
+    assert s.budget_exceeded and 0 < s.n_pending < s.n_cells
+    done = s.n_cells - s.n_pending
+    s2 = run_experiment(demo.SLOW, out=tmp_path, quick=True, progress=False)
+    assert s2.complete and s2.n_cached == done and s2.n_run == s.n_pending
 
 
 def test_canonical_params_rejects_objects():
@@ -166,13 +237,21 @@ def test_cli_requires_a_name(capsys):
     assert e.value.code == 2
 
 
+@pytest.mark.parametrize("name", ["nosuch", "nosuch:X", "nosuch.x", "demo:NOPE"])
+def test_cli_unknown_name_is_a_message_not_a_traceback(name, tmp_path, capsys):
+    assert runner.main([name, "--serial", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("python -m experiments.runner: error: ") and "Traceback" not in err
+    assert name in err and os.listdir(tmp_path) == []
+
+
 # ------------------------------------------------------------------ the store and resuming (serial)
 def test_run_serial_writes_store_and_rows(tmp_path):
     s = run_experiment(demo.EXPERIMENT, out=tmp_path, quick=True, progress=False)
     assert s.complete and s.n_cells == 8 and s.n_run == 8 and s.n_rows == 8
     st = Store(tmp_path, "demo")
     files = sorted(os.listdir(st.cells_dir))
-    keys = [cell_key("demo", p, True) for p in demo.EXPERIMENT.cells(True)]
+    keys = [cell_key("demo", p, True, code_fingerprint(demo.EXPERIMENT)) for p in demo.EXPERIMENT.cells(True)]
     assert files == sorted(k + ".json" for k in keys)
     df = pd.read_csv(st.rows_path)
     assert list(df.columns[:3]) == ["kind", "n", "seed"]
@@ -205,7 +284,7 @@ def test_corrupt_cell_file_is_recomputed(tmp_path):
     run_experiment(demo.EXPERIMENT, out=tmp_path, quick=True, progress=False)
     st = Store(tmp_path, "demo")
     ref = open(st.rows_path).read()
-    key = cell_key("demo", demo.EXPERIMENT.cells(True)[3], True)
+    key = cell_key("demo", demo.EXPERIMENT.cells(True)[3], True, code_fingerprint(demo.EXPERIMENT))
     with open(st.cell_path(key), "w") as f:
         f.write('{"key": "')  # truncated
     s = run_experiment(demo.EXPERIMENT, out=tmp_path, quick=True, progress=False)
@@ -226,7 +305,7 @@ def test_failed_cells_are_recorded_and_retried(tmp_path):
     s = run_experiment(exp, out=tmp_path, progress=False)
     assert s.n_failed == 1 and s.n_run == 2 and not s.ok
     st = Store(tmp_path, "flaky")
-    k2 = cell_key("flaky", {"x": 2}, False)
+    k2 = cell_key("flaky", {"x": 2}, False, s.code)
     frec = st.load_failure(k2)
     assert "ValueError: transient failure" in frec["error"] and "Traceback" in frec["traceback"]
     man = read_json(st.manifest_path)
@@ -293,7 +372,8 @@ def test_cell_files_are_self_describing(tmp_path):
     for fn in os.listdir(st.cells_dir):
         rec = json.load(open(os.path.join(st.cells_dir, fn)))
         assert rec["key"] + ".json" == fn and rec["experiment"] == "demo_failing"
-        assert rec["key"] == cell_key("demo_failing", rec["params"], False)
+        assert rec["key"] == cell_key("demo_failing", rec["params"], False, code_fingerprint(demo.FAILING))
+        assert rec["code"] == code_fingerprint(demo.FAILING)
         assert rec["params"]["fail"] is False and len(rec["rows"]) == 1
 
 

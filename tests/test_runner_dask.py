@@ -153,7 +153,7 @@ def test_external_scheduler_and_local_cluster_match_serial(tmp_path, reference):
         s = run_experiment(demo.EXPERIMENT, out=tmp_path / "local", executor=ex, progress=False)
         assert s.complete and s.executor == "local"
     assert _rows(tmp_path / "local", "demo") == _rows(reference, "demo")
-    keys = sorted(cell_key("demo", p, False) + ".json" for p in demo.EXPERIMENT.cells())
+    keys = sorted(cell_key("demo", p, False, s.code) + ".json" for p in demo.EXPERIMENT.cells())
     assert sorted(os.listdir(Store(tmp_path / "local", "demo").cells_dir)) == keys
 
 
