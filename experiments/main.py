@@ -24,7 +24,7 @@ def main(argv=None) -> int:
     from .report import main as report_main, setup_env
 
     setup_env()
-    return report_main((["--full"] if full else ["--quick"]) + rest)
+    return report_main((["--full"] if full else ["--quick"]) + rest, prog="python -m experiments.main")
 
 
 if __name__ == "__main__":

@@ -298,14 +298,31 @@ def _seed_values(exp, quick: bool) -> dict:
 
 
 def _resolve(only, include_demo=False):
-    """[(module label, Experiment | None, error)] for the selection."""
+    """[(module label, Experiment | None, error)] for the selection.
+
+    An explicit selection naming no experiment (a typo) raises ``InvalidInputError`` listing the
+    known experiments, before anything runs or is written; an experiment module that exists but
+    fails to import is kept as a failed section."""
     items = []
     if only is not None:  # an explicit selection (possibly empty: no experiment)
+        from online_algs.exceptions import InvalidInputError
+
+        unknown = []
         for name in only:
             try:
                 items.append((name, _runner.load_experiment(name), ""))
+            except InvalidInputError as exc:
+                msg = str(exc).split(" Known:")[0]
+                unknown.append(repr(name) if msg.startswith("The experiment name must be") else f"{name!r} ({msg})")
             except Exception as exc:
                 items.append((name, None, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"))
+        if unknown:
+            found, _ = _runner.discover(include_demo=True)
+            raise InvalidInputError(
+                f"The 'only' selection (--only) must name experiments (a module of experiments/, an experiment's "
+                f"name or module:ATTR). Unknown: {', '.join(unknown)}. Known experiments: "
+                f"{', '.join(sorted(found)) or '(none)'} (python -m experiments.runner --list). Nothing was run "
+                f"or written.")
         return items
     found, errors = _runner.discover(include_demo=include_demo)
     import importlib
@@ -327,10 +344,10 @@ def build_report(out: str = "results", quick: bool = True, only=None, skip_check
     setup_env()
     t_start = time.perf_counter()
     started = _dt.datetime.now(_dt.timezone.utc)
+    items = _resolve(only)  # unknown names raise here, before anything is written
     out = os.path.abspath(out)
     os.makedirs(out, exist_ok=True)
     mode = "quick" if quick else "thorough"
-    items = _resolve(only)
 
     sink: dict = {}
     th = None
@@ -454,8 +471,9 @@ def build_report(out: str = "results", quick: bool = True, only=None, skip_check
     n_exp_failed = sum(s.failed for s in sections)
     exit_code = 1 if (counts["fail"] or counts["error"] or n_exp_failed) else 0
     total = time.perf_counter() - t_start
+    finished = _dt.datetime.now(_dt.timezone.utc)
 
-    md = _render_md(out=out, mode=mode, started=started, total=total, skip_checks=skip_checks, sink=sink,
+    md = _render_md(out=out, mode=mode, started=started, finished=finished, total=total, skip_checks=skip_checks, sink=sink,
                     executor_note=executor_note,
                     check_results=check_results, counts=counts, seed=seed, checks=checks, sections=sections,
                     exp_seconds=exp_seconds, exit_code=exit_code, budgets=budgets and quick)
@@ -465,25 +483,32 @@ def build_report(out: str = "results", quick: bool = True, only=None, skip_check
     _runner.atomic_write_text(md_path, md)
     _runner.atomic_write_text(html_path, md_to_html(md, base_dir=out, title=f"online_algs report ({mode})"))
     _runner.atomic_write_json(json_path, {
-        "mode": mode, "started_at": started.isoformat(timespec="seconds"), "seconds": total,
-        "exit_code": exit_code, "git_commit": _runner.git_commit(), "versions": _runner.versions(),
+        "mode": mode, "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": finished.isoformat(timespec="seconds"), "seconds": total,
+        "exit_code": exit_code, "git_commit": _runner.git_commit(), "code_fingerprint": _runner.code_fingerprint(),
+        "versions": _runner.versions(),
         "proofs_check": None if skip_checks else {"counts": counts, "seed": seed, "seconds": sink.get("seconds"),
                                                   "theorems": sink.get("theorems")},
         "experiments": [{"module": s.module, "name": s.name, "status": s.status, "error": s.error,
                          "seeds": s.seeds, "figures": s.figures,
+                         "code_fingerprint": None if s.run is None else s.run.code,
                          "run": None if s.run is None else s.run.to_dict()} for s in sections]})
     return ReportResult(exit_code=exit_code, md_path=md_path, html_path=html_path, json_path=json_path,
                         counts=counts, sections=sections, check_results=check_results)
 
 
-def _render_md(*, out, mode, started, total, skip_checks, sink, check_results, counts, seed, checks, sections,
+def _render_md(*, out, mode, started, finished, total, skip_checks, sink, check_results, counts, seed, checks, sections,
                exp_seconds, exit_code, budgets, executor_note="") -> str:
     from proofs_check.report import markdown_table
 
     vers = _runner.versions()
     commit = _runner.git_commit()
+    lib_fp = _runner.code_fingerprint()
     L = [f"# online_algs report ({mode})", "",
-         f"Generated {started.strftime('%Y-%m-%d %H:%M:%S UTC')} in {total:.1f} s; git commit `{commit}`; "
+         f"Generated {finished.strftime('%Y-%m-%d %H:%M:%S UTC')} (started "
+         f"{started.strftime('%H:%M:%S UTC')}, {total:.1f} s); git commit `{commit}`; code fingerprint "
+         f"`{lib_fp[:16]}` (SHA-256 of every `.py` file of `online_algs/` and `proofs_check/`; each experiment's "
+         f"cell keys also cover its own module, see its section, so no cell computed by other code is reused); "
          f"exit status {exit_code} ({'all checks and experiments ok' if exit_code == 0 else 'see failures below'}).",
          ""]
     # overview
@@ -539,7 +564,8 @@ def _render_md(*, out, mode, started, total, skip_checks, sink, check_results, c
             r = s.run
             L += [f"Status **{s.status}**; module `{s.module}`; {r.n_cells} cells ({r.n_cached} from earlier runs, "
                   f"{r.n_run} run now, {r.n_failed} failed, {r.n_pending} pending), {r.n_rows} rows; wall "
-                  f"{r.seconds:.1f} s, cell time {r.cell_seconds:.1f} s, executor {r.executor}"
+                  f"{r.seconds:.1f} s, cell time {r.cell_seconds:.1f} s, executor {r.executor}, code fingerprint "
+                  f"`{r.code[:16]}`"
                   + (f", budget {r.budget:g} s" if r.budget is not None else "") + ". Data: "
                   f"`{os.path.relpath(os.path.join(r.store, 'rows.csv'), out)}`.", ""]
             if r.budget_exceeded:
@@ -590,8 +616,8 @@ def _render_md(*, out, mode, started, total, skip_checks, sink, check_results, c
 
 
 # ------------------------------------------------------------------------------ CLI
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m experiments.report",
+def main(argv=None, prog: str = "python -m experiments.report") -> int:
+    p = argparse.ArgumentParser(prog=prog,
                                 description="Run proofs_check and the experiments; write results/report.{md,html}.")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--quick", action="store_true", help="quick checks and quick grids (default)")
@@ -610,6 +636,13 @@ def main(argv=None) -> int:
     only = None
     if args.only:
         only = [n.strip() for o in args.only for n in o.split(",") if n.strip()]
+    from online_algs.exceptions import InvalidInputError
+
+    try:  # a typo in --only: a message and exit 2, nothing run or written (the old report stays)
+        _resolve(only)
+    except InvalidInputError as exc:
+        print(f"{p.prog}: error: {exc}", file=sys.stderr)
+        return 2
     old = signal.signal(signal.SIGTERM, _runner._sigterm_to_interrupt)
     try:
         res = build_report(out=args.out, quick=not args.full, only=only, skip_checks=args.skip_checks,

@@ -70,13 +70,13 @@ def test_report_rerun_uses_cached_cells(rep, tmp_path):
 
 
 def test_failing_experiment_is_reported_and_others_kept(tmp_path):
-    res = build_report(out=str(tmp_path), quick=True, only=["demo", "demo:FAILING", "no_such_exp"],
+    res = build_report(out=str(tmp_path), quick=True, only=["demo", "demo:FAILING"],
                        skip_checks=True, serial=True, progress=False)
     assert res.exit_code == 1
     st = {s.name: s.status for s in res.sections}
-    assert st == {"demo": "ok", "demo_failing": "FAILED", "no_such_exp": "FAILED"}
+    assert st == {"demo": "ok", "demo_failing": "FAILED"}
     md = open(res.md_path).read()
-    assert "demo cell asked to fail" in md and "got 'no_such_exp'" in md
+    assert "demo cell asked to fail" in md
     assert len(pd.read_csv(tmp_path / "demo" / "rows.csv")) == 8          # the good experiment is intact
     assert len(pd.read_csv(tmp_path / "demo_failing" / "rows.csv")) == 2  # and the good cells of the bad one
 
@@ -116,6 +116,47 @@ def test_main_quick_prints_report_path(tmp_path, capsys):
     assert rc == 0
     outp = capsys.readouterr().out
     assert f"report: {tmp_path / 'report.md'}" in outp and f"report: {tmp_path / 'report.html'}" in outp
+
+
+@pytest.mark.parametrize("only", ["nosuch", "demo,nosuch", "nosuch:X", "demo:NOPE"])
+def test_unknown_only_name_is_rejected_before_anything_is_written(only, tmp_path, capsys):
+    from online_algs.exceptions import InvalidInputError
+
+    (tmp_path / "report.md").write_text("old report")
+    (tmp_path / "report.html").write_text("old html")
+    rc = report.main(["--only", only, "--skip-checks", "--serial", "--no-progress", "--out", str(tmp_path)])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert err.startswith("python -m experiments.report: error: ") and "Traceback" not in err
+    assert "Known experiments: " in err and "caching_paging" in err and "Nothing was run or written" in err
+    assert sorted(os.listdir(tmp_path)) == ["report.html", "report.md"]
+    assert (tmp_path / "report.md").read_text() == "old report" and (tmp_path / "report.html").read_text() == "old html"
+    with pytest.raises(InvalidInputError, match="Unknown: 'nosuch'"):
+        build_report(out=str(tmp_path / "api"), quick=True, only=["demo", "nosuch"], skip_checks=True, serial=True,
+                     progress=False)
+    assert not (tmp_path / "api").exists()
+
+
+def test_main_usage_names_the_main_job(capsys):
+    with pytest.raises(SystemExit) as e:
+        main_mod.main(["--bogus"])
+    assert e.value.code == 2
+    assert "usage: python -m experiments.main" in capsys.readouterr().err
+
+
+def test_report_header_has_finish_time_and_code_fingerprint(rep):
+    import re
+
+    from experiments import runner
+
+    out, res = rep
+    md = open(res.md_path).read()
+    js = json.load(open(res.json_path))
+    m = re.search(r"Generated (\S+ \S+) UTC \(started (\S+) UTC, ([0-9.]+) s\)", md)
+    assert m and js["finished_at"].replace("T", " ").startswith(m.group(1)) and js["finished_at"] >= js["started_at"]
+    fp = runner.code_fingerprint()
+    assert f"code fingerprint `{fp[:16]}`" in md and js["code_fingerprint"] == fp
+    assert f"code fingerprint `{res.sections[0].run.code[:16]}`" in md
 
 
 def test_report_cli_rejects_quick_and_full():
