@@ -81,7 +81,7 @@ try:  # part 2's rounded entropic k-server on HSTs (any metric through an FRT em
 
         return RoundedKServerHST(metric, init, embedding_seed=seed, seed=seed)
 
-    ALGORITHMS["EntropicHST"] = AlgSpec(_entropic)
+    ALGORITHMS["RoundedKServerHST"] = AlgSpec(_entropic)
 except ImportError:  # pragma: no cover
     pass
 
@@ -143,6 +143,12 @@ def plot(df, outdir: str) -> list[tuple[str, str]]:
     fams = [f for f in FAMILIES if f in set(g["family"])]
     algs = list(dict.fromkeys(list(ALGORITHMS) + sorted(set(g["algorithm"]))))
     colors = {a: f"C{i}" for i, a in enumerate(algs)}
+    from ._plot import MARKERS, integer_ticks, merge_identical
+
+    # earlier algorithms are drawn wider with bigger markers: a curve under a nearly equal one stays visible
+    style = {a: dict(color=colors[a], marker=MARKERS[i % len(MARKERS)], lw=2.6 - 0.35 * i, ms=6.0 - 0.6 * i)
+             for i, a in enumerate(algs)}
+    merged = set()
     fig, axes = plt.subplots(len(fams), len(kinds), figsize=(3.2 * len(kinds), 2.7 * len(fams)), squeeze=False,
                              sharex=True)
     ks = np.sort(g["k"].unique())
@@ -150,13 +156,16 @@ def plot(df, outdir: str) -> list[tuple[str, str]]:
         for j, kind in enumerate(kinds):
             ax = axes[i, j]
             sub = g[(g["kind"] == kind) & (g["family"] == fam)]
-            for a in algs:
-                s = sub[sub["algorithm"] == a]
-                if len(s):
-                    ax.plot(s["k"], s["ratio"], marker="o", ms=3, color=colors[a], label=a)
+            curves = {a: (sub[sub["algorithm"] == a]["k"].to_numpy(), sub[sub["algorithm"] == a]["ratio"].to_numpy())
+                      for a in algs if (sub["algorithm"] == a).any()}
+            for labels, x, y in merge_identical(curves):
+                ax.plot(x, y, label=" = ".join(labels), **style[labels[0]])
+                if len(labels) > 1:
+                    merged.add(f"{' = '.join(labels)} ({kind} / {fam})")
             ax.plot(ks, ks, "k--", lw=1, label="k")
             ax.plot(ks, 2 * ks - 1, "k:", lw=1, label="2k-1")
             ax.set_yscale("log", base=2)
+            integer_ticks(ax, ks)
             ax.set_title(f"{kind} / {fam}", fontsize=8)
             if i == len(fams) - 1:
                 ax.set_xlabel("k")
@@ -176,22 +185,34 @@ def plot(df, outdir: str) -> list[tuple[str, str]]:
     return [(path, "k-server competitive ratio (cost / exact optimum, n = 2k+2 points) against k, per metric "
                    "family (columns) and request family (rows); dashed k (Theorems kserver.dc.competitive, "
                    "kserver.deterministic.lower_bound), dotted 2k-1 (Theorem kserver.wfa.competitive). Randomized "
-                   "algorithms face the cruel sequence generated against WFA.")]
+                   "algorithms face the cruel sequence generated against WFA. Earlier algorithms of the legend are "
+                   "drawn wider, so a curve under a nearly equal one (e.g. DC and WFA against their cruel "
+                   "sequences) shows at its edges"
+                   + (f"; identical curves are drawn once: {'; '.join(sorted(merged))}" if merged else "") + ".")]
 
 
 def summary(df) -> str:
     from .report import df_to_markdown
 
-    g = (df.groupby(["algorithm", "family"], sort=True)
+    d = df[df["k"] >= 2]  # k = 1: one server, every algorithm is optimal (ratio 1), which says nothing
+    if not len(d):
+        return "_(only k = 1 cells: every ratio is 1)_"
+    g = (d.groupby(["algorithm", "family"], sort=True)
          .agg(max_ratio=("ratio", "max"), mean_ratio=("ratio", "mean"),
-              max_ratio_over_k=("ratio", lambda r: float(np.max(r / df.loc[r.index, "k"]))))
+              max_ratio_over_k=("ratio", lambda r: float(np.max(r / d.loc[r.index, "k"]))))
          .reset_index())
-    return df_to_markdown(g)
+    ks = sorted(int(k) for k in d["k"].unique())
+    return (f"Over k = {', '.join(map(str, ks))} (the k = 1 cells, where every algorithm is optimal and the ratio is "
+            "1, are left out). `max_ratio_over_k`: the largest ratio / k; 1 is the deterministic bound k "
+            "(Theorems kserver.dc.competitive for DC on lines and trees, kserver.deterministic.lower_bound), WFA's "
+            "theorem allows 2k - 1 (kserver.wfa.competitive), and greedy has no competitive ratio.\n\n"
+            + df_to_markdown(g))
 
 
 EXPERIMENT = Experiment(
     name="kserver_ratio",
-    description="k-server algorithms (Double Coverage, WFA, greedy, harmonic, and part 2's entropic HST algorithm) "
+    description="k-server algorithms (Double Coverage, WFA, greedy, harmonic, and the rounded entropic HST algorithm "
+                "RoundedKServerHST) "
                 "vs the exact optimum: competitive ratio against k on line, tree and HST metrics, random, clustered "
                 "and cruel requests.",
     grid={"kind": KINDS, "k": [1, 2, 3, 4, 5], "family": FAMILIES, "T": [3000], "seed": [0, 1, 2]},
