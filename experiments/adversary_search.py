@@ -36,28 +36,53 @@ def cell(problem: str, size: int, method: str, budget: int, seed: int) -> list[d
 
 def plot(df, outdir: str):
     import matplotlib.pyplot as plt
+    import numpy as np
 
-    probs = list(PROBLEMS)
+    from ._plot import integer_ticks, merge_identical
+
+    probs = [pr for pr in PROBLEMS if (df["problem"] == pr).any()]
+    if not probs:
+        return []
+    styles = {"random": dict(marker="s", color="C0", lw=3.0, ms=8), "local": dict(marker="^", color="C1", lw=2.2, ms=6.5),
+              "constructive": dict(marker="o", color="C2", lw=1.4, ms=4.5)}
     fig, axes = plt.subplots(1, len(probs), figsize=(4.3 * len(probs), 3.6), squeeze=False)
+    notes, tight = [], []
     for ax, pr in zip(axes[0], probs):
         sub = df[df["problem"] == pr]
-        if not len(sub):
-            continue
-        for m, mk in (("random", "s"), ("local", "^"), ("constructive", "o")):
+        curves = {}
+        for m in ("random", "local", "constructive"):
             s = sub[sub["method"] == m].groupby("size")["ratio"].max()
-            ax.plot(s.index, s.values, marker=mk, label=m)
+            if len(s):
+                curves[m] = (s.index.to_numpy(), s.values)
+        # the bounds thin and on top: where a search reaches the bound, the dashes lie on its curve
         b = sub.groupby("size")[["upper", "lower"]].first()
-        ax.plot(b.index, b["upper"], "k--", label="theorem (upper)")
-        ax.plot(b.index, b["lower"], "k:", label="lower bound")
+        if np.allclose(b["upper"], b["lower"]):
+            ax.plot(b.index, b["upper"], color="k", ls="--", lw=1.0, zorder=3, label="theorem bound = lower bound")
+            tight.append(pr)
+        else:
+            ax.plot(b.index, b["upper"], color="k", ls="--", lw=1.0, zorder=3, label="theorem (upper)")
+            ax.plot(b.index, b["lower"], color="0.45", ls=":", lw=1.6, zorder=3, label="lower bound")
+        for labels, x, y in merge_identical(curves):
+            ax.plot(x, y, label=" = ".join(labels), zorder=2, **styles[labels[0]])
+            if len(labels) > 1:
+                notes.append(f"{' = '.join(labels)} on {pr}")
+        integer_ticks(ax, sub["size"])
         ax.set_title(pr)
         ax.set_xlabel(PROBLEMS[pr][1])
         ax.set_ylabel("worst ALG/OPT found")
-    axes[0][0].legend(fontsize=7)
+        ax.legend(fontsize=6)
     fig.tight_layout()
     p = os.path.join(outdir, "adversary_search.png")
     fig.savefig(p, dpi=110)
     plt.close(fig)
-    return [(p, "Worst competitive ratio found by each search against the theorem's bound and the lower bound.")]
+    cap = "Worst competitive ratio found by each search against the theorem's upper bound and the best known lower bound"
+    if tight:
+        cap += (f"; for {', '.join(tight)} the two are equal (the bound is tight) and drawn as one dashed line")
+    if notes:
+        cap += f"; searches with identical results are drawn once ({'; '.join(notes)})"
+    cap += (". The bound lines are drawn on top: where a search reaches the bound, the dashes lie on its curve. "
+            "Searches listed first are drawn wider, so a curve under a nearly equal one shows at its edges.")
+    return [(p, cap)]
 
 
 def summary(df) -> str:
