@@ -96,17 +96,30 @@ def plot(df, outdir: str) -> list[tuple[str, str]]:
     keys = sorted({(w, k) for w, k in zip(tot["workload"], tot["k"])})
     if not keys:
         return []
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    from ._plot import MARKERS, merge_identical
+
+    style = {p: dict(color=f"C{i}", marker=MARKERS[i % len(MARKERS)], ms=6.0 - 0.4 * i, lw=2.6 - 0.25 * i, ls="-")
+             for i, p in enumerate(POLICIES)}
+    style.update(_BOUND_STYLE)
     fig, axes = plt.subplots(1, len(keys), figsize=(4.6 * len(keys), 3.6), squeeze=False)
+    merged = set()
     for ax, (w, k) in zip(axes.flat, keys):
         sub = tot[(tot["workload"] == w) & (tot["k"] == k)]
         g = sub.groupby(["policy", "cache_frac"], sort=True)["avg_cost"].mean().reset_index()
-        for p in POLICIES + ["static greedy", "static LP lower bound"]:
-            s = g[g["policy"] == p]
-            if len(s):
-                ls = "--" if p.startswith("static") else "-"
-                ax.plot(s["cache_frac"], s["avg_cost"], marker="o", ms=3, ls=ls, label=p)
+        curves = {p: (g[g["policy"] == p]["cache_frac"].to_numpy(), g[g["policy"] == p]["avg_cost"].to_numpy())
+                  for p in POLICIES + list(_BOUND_STYLE) if (g["policy"] == p).any()}
+        for labels, x, y in merge_identical(curves):
+            ax.plot(x, y, label=" = ".join(labels), **style[labels[0]])
+            if len(labels) > 1:
+                merged.add(f"{' = '.join(labels)} ({w}, k={k})")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        fr = sorted(sub["cache_frac"].unique())
+        ax.xaxis.set_major_locator(FixedLocator(fr))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xlabel("cache size h / N")
         ax.set_ylabel("average cost per request")
         ax.set_title(f"{w}, k={k}", fontsize=9)
@@ -115,24 +128,31 @@ def plot(df, outdir: str) -> list[tuple[str, str]]:
     path = os.path.join(outdir, "similarity_cost_vs_size.png")
     fig.savefig(path, dpi=100)
     plt.close(fig)
-    out.append((path, "Average serving + fetch cost per request against the cache size for every policy (solid) "
-                      "and the offline static bounds (dashed: greedy static cache, achievable; LP relaxation, a "
-                      "lower bound for static caches)."))
+    out.append((path, "Average serving + fetch cost per request against the cache size for every policy (solid; "
+                      "the policies listed first are drawn wider) and the offline static bounds (black dashed: greedy "
+                      "static cache incl. the fetches of its h objects, achievable; black dotted: the LP relaxation, "
+                      "a lower bound for static caches)" + _bound_gap_note(tot)
+                      + (f"; identical curves drawn once: {'; '.join(sorted(merged))}" if merged else "") + "."))
     win = df[df["kind"] == "window"]
     if len(win):
+        used_fracs: set = set()
         fig, axes = plt.subplots(1, len(keys), figsize=(4.6 * len(keys), 3.6), squeeze=False)
         for ax, (w, k) in zip(axes.flat, keys):
             sub = win[(win["workload"] == w) & (win["k"] == k)]
-            frac = sorted(sub["cache_frac"].unique())[len(sub["cache_frac"].unique()) // 2]
+            fracs = sorted(sub["cache_frac"].unique())
+            frac = fracs[(len(fracs) - 1) // 2]  # the middle size (the smaller of the two middle ones)
+            used_fracs.add(frac)
             sub = sub[sub["cache_frac"] == frac]
             g = sub.groupby(["policy", "window"], sort=True)["avg_cost"].mean().reset_index()
             for p in POLICIES:
                 s = g[g["policy"] == p]
-                ax.plot(s["window"], s["avg_cost"], marker=".", label=p)
+                ax.plot(s["window"], s["avg_cost"], label=p, **style[p])
             b = tot[(tot["workload"] == w) & (tot["k"] == k) & (tot["cache_frac"] == frac)
                     & (tot["kind"] == "bound")].groupby("policy")["avg_cost"].mean()
-            for p, v in b.items():
-                ax.axhline(v, ls="--", lw=0.8, color="grey")
+            for p, v in sorted(b.items(), key=lambda kv: list(_BOUND_STYLE).index(kv[0]) if kv[0] in _BOUND_STYLE
+                               else -1):  # the thin dotted LP line on top of the wide dashed greedy one
+                st = _BOUND_STYLE.get(p, {})
+                ax.axhline(v, ls=st.get("ls", "--"), lw=st.get("lw", 1.0), color=st.get("color", "k"), label=p)
             ax.set_yscale("log")
             ax.set_xlabel("time window (T/10 requests each)")
             ax.set_ylabel("average cost per request")
@@ -142,9 +162,28 @@ def plot(df, outdir: str) -> list[tuple[str, str]]:
         path = os.path.join(outdir, "similarity_cost_over_time.png")
         fig.savefig(path, dpi=100)
         plt.close(fig)
-        out.append((path, "Average cost per request over time (windows of T/10) at the middle cache size; grey "
-                          "dashed lines: the static bounds (greedy static cost incl. its fetches; LP lower bound)."))
+        fr = ", ".join(f"{f:g}" for f in sorted(used_fracs))
+        out.append((path, f"Average cost per request over time (windows of T/10) at the middle cache size of the grid "
+                          f"(h/N = {fr}); horizontal lines: the static bounds over the whole run (black dashed: greedy "
+                          "static cost incl. its fetches; black dotted: LP lower bound)" + _bound_gap_note(tot)
+                          + "."))
     return out
+
+
+_BOUND_STYLE = {"static greedy": dict(color="k", ls="--", lw=2.2, marker=None),
+                "static LP lower bound": dict(color="k", ls=":", lw=1.4, marker=None)}
+
+
+def _bound_gap_note(tot) -> str:
+    """Say so when the greedy static cost and the LP lower bound (nearly) coincide."""
+    b = tot[tot["kind"] == "bound"].groupby(["workload", "k", "cache_frac", "policy"])["avg_cost"].mean().unstack()
+    if not {"static greedy", "static LP lower bound"} <= set(b.columns) or not len(b):
+        return ""
+    gap = float(((b["static greedy"] - b["static LP lower bound"]) / b["static LP lower bound"]).abs().max())
+    if gap < 0.05:
+        return (f"; the two bounds are within {100 * gap:.1f}% of each other in every panel (the greedy static cache "
+                "is near-optimal among static caches), so their lines nearly coincide")
+    return ""
 
 
 def summary(df) -> str:
