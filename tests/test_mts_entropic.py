@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -9,7 +11,7 @@ from hypothesis import strategies as st
 from naive_mts_entropic import naive_hst_substep, naive_star_projection, naive_transport
 
 import online_algs
-from online_algs.exceptions import InvalidInputError
+from online_algs.exceptions import InvalidInputError, NumericalWarning
 from online_algs.metrics import line, random_metric, uniform, weighted_star
 from online_algs.mts import HST, EntropicHSTMTS, EntropicStarMTS, star_projection, transport_cost
 from online_algs.mts import _kernels_entropic as K
@@ -207,7 +209,9 @@ def test_hst_doubling_stops_when_totals_agree():
     m = random_metric("hst", 12, seed=1)
     c = np.random.default_rng(1).exponential(1.0, size=(25, 12))
     alg = EntropicHSTMTS(m, tol=1e-3, max_substeps=16)
-    r = online_algs.run(alg, c, states=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NumericalWarning)  # capped tasks are expected here
+        r = online_algs.run(alg, c, states=True)
     subs = np.array(alg.substeps_)
     assert r.info["capped_tasks"] == int(np.sum(subs >= 16))
     ref = EntropicHSTMTS(m)
@@ -278,6 +282,7 @@ def test_star_detected_from_matrix():
     np.testing.assert_allclose(alg.w_, w)
 
 
+@pytest.mark.filterwarnings("ignore::online_algs.exceptions.NumericalWarning")  # max_substeps=4 caps on purpose
 def test_mass_after_many_steps_kernel():
     n = 16
     c = np.random.default_rng(0).exponential(1.0, size=(3000, n))
@@ -356,3 +361,57 @@ def test_reject_nan_costs():
 def test_reject_all_infinite_task():
     with pytest.raises(InvalidInputError, match="infinite cost on every state"):
         online_algs.run(EntropicHSTMTS(HST.balanced(1, 2)), np.array([[np.inf, np.inf]]))
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_capped_tasks_emit_one_numerical_warning_per_run(fast):
+    # UAT 17: tasks that hit max_substeps used to be reported only in info['capped_tasks']
+    m = random_metric("hst", 12, seed=1)
+    c = np.random.default_rng(1).exponential(1.0, size=(25, 12))
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        r = online_algs.run(EntropicHSTMTS(m, tol=1e-9, max_substeps=2), c, fast=fast)
+    num = [x for x in w if issubclass(x.category, NumericalWarning)]
+    assert r.info["capped_tasks"] > 0
+    assert len(num) == 1
+    msg = str(num[0].message)
+    assert f"{r.info['capped_tasks']} of 25 tasks" in msg and "max_substeps=2" in msg
+    assert num[0].filename == __file__  # points at the caller of run()
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        r = online_algs.run(EntropicStarMTS(uniform(4, 1.0), max_substeps=1), np.ones((3, 4)), fast=fast)
+    assert r.info["capped_tasks"] == 3 and sum(issubclass(x.category, NumericalWarning) for x in w) == 1
+
+
+def test_no_warning_when_no_task_is_capped():
+    h = HST.balanced(2, 3)
+    c = np.random.default_rng(4).uniform(0, 2, size=(5, 9))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NumericalWarning)
+        r = online_algs.run(EntropicHSTMTS(h), c)
+    assert r.info["capped_tasks"] == 0
+
+
+def test_general_metric_costs_are_scale_invariant():
+    # UAT 7: the transport LP (absolute HiGHS tolerances) was inexact at distances ~1e-9
+    m = random_metric("general", 6, seed=0)
+    c = np.random.default_rng(0).uniform(0, 1, size=(60, 6))
+    ratios, movements = [], []
+    for s in (1e-9, 1.0, 1e9):
+        r = online_algs.run(EntropicHSTMTS(m.d * s, seed=0), c * s)
+        assert r.info["embedded"] is True
+        ratios.append(r.total_cost / _opt_dp(m.d * s, c * s, 0))
+        movements.append(r.movement_cost / s)
+    np.testing.assert_allclose(ratios, ratios[1], rtol=1e-6)
+    np.testing.assert_allclose(movements, movements[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("s", [1e-12, 1e-9, 1e9])
+def test_transport_cost_is_scale_invariant(rng, s):
+    m = random_metric("euclidean", 7, seed=1)
+    for _ in range(3):
+        x, y = rng.dirichlet(np.ones(7)), rng.dirichlet(np.ones(7))
+        assert transport_cost(m.d * s, x, y) / s == pytest.approx(transport_cost(m.d, x, y), rel=1e-7)
+        # tiny mass differences as well
+        z = x + 1e-10 * (y - x)
+        assert transport_cost(m.d, x, z) == pytest.approx(1e-10 * naive_transport(m.d, x, y), rel=1e-6)

@@ -15,13 +15,14 @@ The derivation of the steps is in ``docs/theory/entropic_mts.md``.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 
 from .._validation import check_cost_matrix, check_float, check_int, check_seed
 from ..base import RequestThenMove
-from ..exceptions import InvalidInputError, SolverError
+from ..exceptions import InvalidInputError, NumericalWarning, SolverError
 from ..metrics import FiniteMetric, as_metric
 from ..run import RunResult
 from . import _kernels_entropic as _k
@@ -83,8 +84,11 @@ def transport_cost(d: Any, x: Any, y: Any) -> float:
     """Earth-mover distance between distributions ``x`` and ``y`` under the distance matrix ``d``.
 
     Exact: the transportation LP from the surplus of ``x - y`` to its deficit, solved with
-    scipy's HiGHS (``linprog``). Raises :class:`~online_algs.exceptions.SolverError` if the
-    solver fails.
+    scipy's HiGHS (``linprog``). The LP is solved on normalised data (distances divided by the
+    largest one involved, masses by the total surplus) and scaled back, so the result does not
+    depend on the units: HiGHS's absolute tolerances would otherwise make it inexact at
+    distances or mass differences near 1e-9. Raises
+    :class:`~online_algs.exceptions.SolverError` if the solver fails.
     """
     from scipy.optimize import linprog
 
@@ -106,6 +110,13 @@ def transport_cost(d: Any, x: Any, y: Any) -> float:
         return float(np.sum(d[np.ix_(src, dst)] * (np.outer(a, b) / max(a.sum(), 1e-300))))
     ns, nd = src.size, dst.size
     cost = d[np.ix_(src, dst)].ravel()
+    # normalise (HiGHS tolerances are absolute) and scale the optimum back
+    d_scale = float(np.max(cost))
+    if not (np.isfinite(d_scale) and d_scale > 0):
+        d_scale = 1.0
+    m_scale = float(a.sum())
+    cost = cost / d_scale
+    a, b = a / m_scale, b / m_scale
     A = np.zeros((ns + nd, ns * nd))
     for i in range(ns):
         A[i, i * nd:(i + 1) * nd] = 1.0
@@ -114,7 +125,7 @@ def transport_cost(d: Any, x: Any, y: Any) -> float:
     res = linprog(cost, A_eq=A, b_eq=np.concatenate([a, b]), bounds=(0, None), method="highs")
     if res.status != 0:
         raise SolverError(f"transport LP failed: {res.message}", status=str(res.status), solver="highs")
-    return float(res.fun)
+    return float(res.fun) * d_scale * m_scale
 
 
 def star_weights(metric: FiniteMetric, tol: float = 1e-9) -> np.ndarray | None:
@@ -165,6 +176,21 @@ def _check_common(owner, eta, tol, max_substeps):
     return eta, tol, max_substeps
 
 
+def _substep_info(alg, result):
+    """Record the sub-step counts in ``result.info`` and warn once per run about capped tasks."""
+    subs = np.asarray(alg.substeps_ if alg.substeps_ else [0])
+    capped = int(np.sum(subs >= alg.max_substeps_)) if len(alg.substeps_) else 0
+    result.info["max_substeps_used"] = int(subs.max())
+    result.info["capped_tasks"] = capped
+    if capped:
+        # stacklevel 4: _substep_info <- _finalize <- online_algs.run <- the caller
+        warnings.warn(f"{alg.name}: {capped} of {len(alg.substeps_)} tasks reached max_substeps="
+                      f"{alg.max_substeps_} before the sub-step totals agreed within tol={alg.tol_:g}; those "
+                      f"tasks ran a coarser discretisation (still a feasible online algorithm, costs "
+                      f"approximate the continuous dynamics). Raise max_substeps (a power of two) or tol; "
+                      f"result.info['capped_tasks'] counts them.", NumericalWarning, stacklevel=4)
+
+
 # ---------------------------------------------------------------------- the star
 class EntropicStarMTS(RequestThenMove):
     r"""Entropic mirror descent for MTS on a weighted star (uniform metrics included).
@@ -211,7 +237,9 @@ class EntropicStarMTS(RequestThenMove):
     tol : float
         Relative tolerance of the sub-step doubling.
     max_substeps : int
-        Largest number of sub-steps per task (a power of two).
+        Largest number of sub-steps per task (a power of two). Tasks that reach it are counted in
+        ``result.info["capped_tasks"]``; a run with any emits one
+        :class:`~online_algs.exceptions.NumericalWarning`.
     """
 
     _record_defaults = {"series": True, "states": True}
@@ -282,9 +310,7 @@ class EntropicStarMTS(RequestThenMove):
                          state_steps=steps if states else None)
 
     def _finalize(self, result):
-        subs = np.asarray(self.substeps_ if self.substeps_ else [0])
-        result.info["max_substeps_used"] = int(subs.max())
-        result.info["capped_tasks"] = int(np.sum(subs >= self.max_substeps_)) if len(self.substeps_) else 0
+        _substep_info(self, result)
 
     @property
     def state(self):
@@ -362,7 +388,8 @@ class EntropicHSTMTS(RequestThenMove):
     mass entering ``c``; it lies between the smallest and largest finite child cost). Each task is
     cut into N = 1, 2, 4, ... sub-steps of ``eta * c / N`` until the task's total (service + tree
     movement) changes by < ``tol`` relative, or N reaches ``max_substeps``
-    (``result.info["capped_tasks"]`` counts those). With the multiplier as effective cost the
+    (``result.info["capped_tasks"]`` counts those, and a run with any emits one
+    :class:`~online_algs.exceptions.NumericalWarning`). With the multiplier as effective cost the
     sub-steps compose exactly unless a conditional hits 0 during the task (then the
     dynamics has a kink and the totals converge at rate O(1/N)); most tasks stop at N = 2.
     Caveat: the doubling test can stop on a plateau (N and 2N equal, 64N different); the
@@ -397,7 +424,8 @@ class EntropicHSTMTS(RequestThenMove):
         Seed of the FRT embedding (unused when the metric is already an HST or a star).
     tol : float
     max_substeps : int
-        A power of two.
+        A power of two. A run where some task reaches it emits one
+        :class:`~online_algs.exceptions.NumericalWarning` with the count.
     """
 
     randomized = True
@@ -519,9 +547,7 @@ class EntropicHSTMTS(RequestThenMove):
                          state_steps=steps if states else None)
 
     def _finalize(self, result):
-        subs = np.asarray(self.substeps_ if self.substeps_ else [0])
-        result.info["max_substeps_used"] = int(subs.max())
-        result.info["capped_tasks"] = int(np.sum(subs >= self.max_substeps_)) if len(self.substeps_) else 0
+        _substep_info(self, result)
         result.info["tree_movement"] = float(self.tree_movement_)
         result.info["embedded"] = not self.exact_tree_
 
@@ -544,7 +570,8 @@ class EntropicHSTMTS(RequestThenMove):
         c1[4, 3] = np.inf
         c2 = rng.exponential(1.0, size=(12, 6))
         c3 = rng.uniform(0, 1, size=(10, 5))
-        return [({"metric": HST.balanced(3, 2), "start": 5}, c1),
+        # tol=1e-3: at the default 1e-4 the inf task caps at 64 sub-steps (a NumericalWarning)
+        return [({"metric": HST.balanced(3, 2), "start": 5, "tol": 1e-3}, c1),
                 ({"metric": random_metric("hst", 6, seed=2), "eta": 2.0}, c2),
                 ({"metric": random_metric("general", 5, seed=4), "seed": 1}, c3)]
 
