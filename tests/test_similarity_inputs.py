@@ -205,6 +205,28 @@ def test_warm_with_unknown_catalog_id(ds):
     assert alg.state == frozenset()
 
 
+@pytest.mark.parametrize("make", [lambda ds: SimLRU(ds, 3), lambda ds: ACAI(ds, 3, horizon=5, seed=0)])
+def test_run_after_warm_warns_that_the_warm_start_is_discarded(ds, make):
+    # UAT 17: warm() then run() used to throw the warm start away silently
+    import warnings
+
+    alg = make(ds)
+    alg.reset()
+    alg.warm([0, 1, 2])
+    with pytest.warns(UserWarning, match=r"discards the warm start.*serve\(query\)") as rec:
+        online_algs.run(alg, np.zeros((5, 3)))
+    assert rec[0].filename == __file__  # points at the run() call
+    # the documented way: reset, warm, serve yourself; no warning on a later reset
+    alg.reset()
+    alg.warm([0, 1, 2])
+    assert alg.state == frozenset([0, 1, 2])
+    costs = [alg.serve(q) for q in np.zeros((2, 3))]
+    assert len(costs) == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        alg.reset()
+
+
 def test_gain_learner_policy_needs_a_learner(ds):
     from online_algs.similarity import GainLearnerPolicy
 

@@ -235,7 +235,9 @@ class ACAI(_FractionalPolicy):
 
     def warm(self, ids) -> None:
         """Start from the integral cache ``ids`` (``len(ids) == capacity``) and the fractional state
-        ``(1 - 1e-3) 1_ids + 1e-3 h/N`` (see ``_SimilarityPolicy.warm``)."""
+        ``(1 - 1e-3) 1_ids + 1e-3 h/N``. As for every policy, :func:`online_algs.run` resets and so
+        discards it: call ``reset()``, ``warm(ids)``, then ``serve`` yourself (see
+        ``_SimilarityPolicy.warm``)."""
         if not hasattr(self, "_yv"):
             self.reset()
         ids = self._ds.check_ids(ids, "ids", "ACAI.warm")

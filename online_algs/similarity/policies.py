@@ -19,6 +19,9 @@ least the exact dynamic optimum (Theorem ``similarity.opt.lower``).
 from __future__ import annotations
 
 import heapq
+import os
+import sys
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -41,6 +44,16 @@ def _contract_instance(seed=0, n=7, d=2, T=14, k=1):
     return Datastore(cat, k=k, fetch_cost=1.0), q
 
 
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside online_algs (for a warning raised deep inside)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    level, f = 1, sys._getframe(1)
+    while f is not None and os.path.abspath(f.f_code.co_filename).startswith(root):
+        f = f.f_back
+        level += 1
+    return level
+
+
 class _SimilarityPolicy(RequestThenMove):
     """Shared machinery: validation, the exact answer, cache bookkeeping, the batch path."""
 
@@ -50,6 +63,12 @@ class _SimilarityPolicy(RequestThenMove):
     # ---------------------------------------------------------------- lifecycle
     def _reset_common(self):
         owner = self.name
+        if getattr(self, "_warm_unserved", False):
+            self._warm_unserved = False
+            warnings.warn(f"{owner}.reset() discards the warm start of warm(ids): no request was served since. "
+                          f"online_algs.run resets the policy; to run from a warm cache call reset(), warm(ids), "
+                          f"then serve(query) for each query yourself (see {owner}.warm).", UserWarning,
+                          stacklevel=_user_stacklevel())
         if not isinstance(self.datastore, Datastore):
             raise InvalidInputError(f"The 'datastore' parameter of {owner} must be an online_algs.similarity."
                                     f"Datastore. Got {type(self.datastore).__name__}; build one with "
@@ -73,6 +92,7 @@ class _SimilarityPolicy(RequestThenMove):
 
     def serve(self, request):
         q = self._ds.check_query(request, f"{self.name}.serve")
+        self._warm_unserved = False
         E = self._ds.remote_knn(q[None, :], self._n_remote())[0]
         return self._step(q, E)
 
@@ -113,9 +133,18 @@ class _SimilarityPolicy(RequestThenMove):
     def warm(self, ids) -> None:
         """Fill the (freshly reset) cache with ``ids`` at no cost, e.g. to benchmark a full cache.
 
-        Call after ``reset()`` and before serving; ``online_algs.run`` resets, so drive
-        ``serve`` yourself afterwards. Validated before anything changes (ids unique, in the
-        catalog, at most ``capacity`` of them).
+        Call after ``reset()`` and before serving. :func:`online_algs.run` calls ``reset()`` first,
+        which empties the cache again, so ``warm`` then ``run`` does *not* start warm (``reset``
+        warns when it discards a warm start no request was served from). To run from a warm
+        cache, drive ``serve`` yourself::
+
+            alg.reset()
+            alg.warm(ids)
+            costs = [alg.serve(q) for q in queries]   # (service, movement) per query
+            total = sum(s + m for s, m in costs)
+
+        ``alg.state`` is the cached set at any time. Validated before anything changes (ids
+        unique, in the catalog, at most ``capacity`` of them).
         """
         if not hasattr(self, "_order"):
             self.reset()
@@ -127,6 +156,7 @@ class _SimilarityPolicy(RequestThenMove):
             raise InvalidInputError(f"{self.name}.warm needs an empty cache; call reset() first.")
         self._insert(ids)
         self._inserted = 0
+        self._warm_unserved = True
 
     # ---------------------------------------------------------------- helpers
     def _view(self, q, E, extra=None):
