@@ -108,6 +108,35 @@ def test_unknown_metric_name():
         Datastore(np.eye(3), metric="hamming")
 
 
+@pytest.mark.parametrize("f, match", [
+    (lambda q, V: 1.0, r"shape \(3,\).*Got shape \(\)"),
+    (lambda q, V: np.ones((len(V), 1)), r"shape \(3,\).*Got shape \(3, 1\)"),
+    (lambda q, V: -np.ones(len(V)), "finite non-negative"),
+    (lambda q, V: np.full(len(V), np.nan), "finite non-negative"),
+    (lambda q, V: "far", "real dissimilarities"),
+])
+def test_metric_callable_with_wrong_output_is_rejected(f, match):
+    # UAT 8: a scalar-returning metric used to be broadcast silently
+    cat = np.random.default_rng(0).normal(size=(10, 3))
+    with pytest.raises(InvalidInputError, match="'metric' callable.*" + match):
+        Datastore(cat, k=3, fetch_cost=0.1, metric=f)
+    with pytest.raises(InvalidInputError, match="'metric' callable"):
+        serving_cost(cat[0], {1, 2}, cat, 2, 0.5, metric=f)
+
+
+def test_metric_callable_checked_on_every_call():
+    cat = np.random.default_rng(0).normal(size=(10, 3))
+    calls = []
+
+    def late(q, V):  # right on the constructor's probe, wrong afterwards
+        calls.append(1)
+        return np.abs(V - q).sum(axis=1) if len(calls) == 1 else np.abs(V - q).sum()
+
+    ds = Datastore(cat, k=2, fetch_cost=0.1, metric=late)
+    with pytest.raises(InvalidInputError, match=r"'metric' callable \(late\) must return shape"):
+        online_algs.run(SimLRU(ds, 3), cat[:4] + 0.01)
+
+
 def test_faiss_remote_with_non_euclidean_metric():
     with pytest.raises(InvalidInputError, match="Euclidean distances only"):
         Datastore(np.eye(3), metric="cosine", remote_index="faiss-flat")

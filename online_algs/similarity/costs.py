@@ -57,12 +57,27 @@ def pairwise_distances(queries: np.ndarray, vectors: np.ndarray, metric="euclide
     q = np.atleast_2d(np.asarray(queries, dtype=np.float64))
     v = np.atleast_2d(np.asarray(vectors, dtype=np.float64))
     if callable(metric):
-        out = np.empty((q.shape[0], v.shape[0]))
+        n = v.shape[0]
+        out = np.empty((q.shape[0], n))
+        name = getattr(metric, "__name__", type(metric).__name__)
         for i in range(q.shape[0]):
-            out[i] = np.asarray(metric(q[i], v), dtype=np.float64)
-        if not np.all(np.isfinite(out)) or (out < 0).any():
-            raise InvalidInputError("The 'metric' callable must return finite non-negative dissimilarities; "
-                                    "it returned a negative, NaN or infinite value.")
+            got = metric(q[i], v)
+            try:
+                row = np.asarray(got, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise InvalidInputError(f"The 'metric' callable ({name}) must return an array of {n} real "
+                                        f"dissimilarities, one per vector. Got {type(got).__name__} that is not "
+                                        f"numeric: {exc}") from exc
+            if row.shape != (n,):
+                raise InvalidInputError(f"The 'metric' callable ({name}) must return shape ({n},): one dissimilarity "
+                                        f"per row of the {n} vectors it is given (f(query, vectors) -> distances). "
+                                        f"Got shape {row.shape}; vectorise it over the rows of 'vectors'.")
+            bad = ~np.isfinite(row) | (row < 0)
+            if bad.any():
+                j = int(np.argmax(bad))
+                raise InvalidInputError(f"The 'metric' callable ({name}) must return finite non-negative "
+                                        f"dissimilarities. Got {row[j]} for vector {j} (query {i}).")
+            out[i] = row
         return out
     if v.shape[0] == 0:
         return np.empty((q.shape[0], 0))

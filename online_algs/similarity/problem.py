@@ -40,7 +40,10 @@ class Datastore:
     update_cost : float, optional
         Cost of inserting one object in the cache (default: ``fetch_cost``).
     metric : str or callable
-        Dissimilarity (``"euclidean"`` default; others need ``remote_index="exact"``).
+        Dissimilarity (``"euclidean"`` default; others need ``remote_index="exact"``). A callable
+        ``f(query, vectors)`` gets one query (d,) and a (n, d) array and must return n finite,
+        non-negative dissimilarities, shape (n,); anything else raises
+        :class:`~online_algs.exceptions.InvalidInputError` (probed once here, checked on every call).
     remote_index : {"exact", "faiss-flat", "faiss-ivf"}
         Backend that answers k-NN over the whole catalog. ``"exact"`` (numpy brute force) is
         the reference; ``"faiss-ivf"`` is approximate (``nlist`` lists, ``nprobe`` scanned).
@@ -62,6 +65,8 @@ class Datastore:
         self.update_cost = (self.fetch_cost if update_cost is None
                             else check_float("update_cost", update_cost, low=0.0, owner=owner))
         self.metric = check_metric(metric, owner)
+        if callable(self.metric):  # probe once: shape (N,), finite, non-negative (checked on every call too)
+            pairwise_distances(cat[:1], cat[:min(3, cat.shape[0])], self.metric)
         if remote_index not in REMOTE_KINDS:
             raise InvalidInputError(f"The 'remote_index' parameter of Datastore must be one of {list(REMOTE_KINDS)}. "
                                     f"Got {remote_index!r} instead.")
