@@ -25,6 +25,14 @@ __all__ = [
 ]
 
 
+#: ``hint=`` for arrays of vectors or points (catalog, queries, features), whose NaN is not a missing cost
+VECTOR_HINT = "drop or impute the rows with missing coordinates (vectors must be real-valued)."
+#: ``hint=`` for class labels
+LABEL_HINT = "labels are class indices 0..C-1: remap them with np.unique(y, return_inverse=True)[1]."
+#: ``hint=`` for request counts / weights of a batched caching request
+COUNT_HINT = "requests are non-negative counts (or weights) per item: replace missing or negative entries by 0."
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
@@ -49,8 +57,9 @@ def check_float(name: str, value: Any, *, low: float | None = None, high: float 
                 allow_inf: bool = False) -> float:
     """Return ``value`` as a finite ``float`` in the given (half-)open or closed range."""
     where = f"The {name!r} parameter" + (f" of {owner}" if owner else "")
-    lo_b = "(" if low_open else "["
-    hi_b = ")" if high_open else "]"
+    # an infinite end is open unless inf itself is allowed: "(0.0, inf)" for a finite real
+    lo_b = "(" if low_open or (low is None and not allow_inf) else "["
+    hi_b = ")" if high_open or (high is None and not allow_inf) else "]"
     rng = ""
     if low is not None or high is not None:
         rng = f" in the range {lo_b}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi_b}"
@@ -93,20 +102,31 @@ def _range_text(low, high) -> str:
 
 
 def check_int_array(name: str, value: Any, *, low: int | None = 0, high: int | None = None,
-                    ndim: int = 1, owner: str | None = None, allow_empty: bool = False) -> np.ndarray:
+                    ndim: int = 1, owner: str | None = None, allow_empty: bool = False,
+                    hint: str | None = None) -> np.ndarray:
     """Return a contiguous int64 array of ``ndim`` dimensions with entries in ``[low, high]``.
 
     Float arrays whose entries are all whole numbers are accepted; anything else is rejected.
-    The input is never modified (a copy is made when a conversion is needed).
+    The input is never modified (a copy is made when a conversion is needed). ``hint``, when
+    given, replaces the default fix-it text of the range messages (ids below ``low`` or above
+    ``high``), e.g. for class labels rather than item ids.
     """
     where = f"The {name!r} argument" + (f" of {owner}" if owner else "")
+    if isinstance(value, (str, bytes)):
+        raise InvalidInputError(f"{where} must be a {ndim}-d array of integers. Got a {type(value).__name__} "
+                                f"({_short(value)}); pass a list or array of integer ids.")
     try:
         arr = np.asarray(value)
     except Exception as exc:  # pragma: no cover - exotic objects
         raise InvalidInputError(f"{where} must be array-like of integers; could not convert it: {exc}") from exc
     if arr.ndim != ndim:
-        raise InvalidInputError(f"{where} must be a {ndim}-d array of integers. Got an array of shape {arr.shape}; "
-                                f"{'flatten it or ' if ndim == 1 else ''}pass one sequence at a time.")
+        if arr.ndim == 0:
+            got = f"a scalar {_short(value)} of type {type(value).__name__}"
+            fix = "wrap it in a list" if ndim == 1 else f"pass a {ndim}-d array"
+        else:
+            got = f"an array of shape {arr.shape}"
+            fix = f"{'flatten it or ' if ndim == 1 else ''}pass one sequence at a time"
+        raise InvalidInputError(f"{where} must be a {ndim}-d array of integers. Got {got}; {fix}.")
     if arr.size == 0 and not allow_empty:
         raise InvalidInputError(f"{where} must not be empty. Got an array of shape {arr.shape}.")
     if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
@@ -128,18 +148,23 @@ def check_int_array(name: str, value: Any, *, low: int | None = 0, high: int | N
         if low is not None and mn < low:
             i = int(np.argmin(out))
             raise InvalidInputError(f"{where} must hold ids >= {low}. Got {mn} at position {i}; "
-                                    f"remap ids to 0..n-1 (np.unique(..., return_inverse=True)).")
+                                    + (hint or "remap ids to 0..n-1 (np.unique(..., return_inverse=True))."))
         if high is not None and mx > high:
             i = int(np.argmax(out))
             raise InvalidInputError(f"{where} must hold ids <= {high}. Got {mx} at position {i}; "
-                                    f"raise n_items (or the number of points) or remap the ids.")
+                                    + (hint or "raise n_items (or the number of points) or remap the ids."))
     return out
 
 
 def check_float_array(name: str, value: Any, *, ndim: int | None = None, shape: tuple | None = None,
                       nonneg: bool = False, allow_inf: bool = False, owner: str | None = None,
-                      allow_empty: bool = False) -> np.ndarray:
-    """Return a contiguous float64 array checked for shape, NaN, inf and sign."""
+                      allow_empty: bool = False, hint: str | None = None) -> np.ndarray:
+    """Return a contiguous float64 array checked for shape, NaN, inf and sign.
+
+    ``hint``, when given, replaces the default fix-it text of the NaN and negative-value
+    messages (which speak of costs), e.g. ``"drop or impute the rows with missing values."``
+    for vectors.
+    """
     where = f"The {name!r} argument" + (f" of {owner}" if owner else "")
     try:
         arr = np.asarray(value, dtype=np.float64)
@@ -157,14 +182,14 @@ def check_float_array(name: str, value: Any, *, ndim: int | None = None, shape: 
     if np.isnan(arr).any():
         idx = tuple(int(i) for i in np.argwhere(np.isnan(arr))[0])
         raise InvalidInputError(f"{where} must not contain NaN. Got NaN at index {idx}; "
-                                f"replace missing costs by a finite value (or np.inf where allowed).")
+                                + (hint or "replace missing costs by a finite value (or np.inf where allowed)."))
     if not allow_inf and np.isinf(arr).any():
         idx = tuple(int(i) for i in np.argwhere(np.isinf(arr))[0])
         raise InvalidInputError(f"{where} must be finite. Got {arr[idx]} at index {idx}.")
     if nonneg and (arr < 0).any():
         idx = tuple(int(i) for i in np.argwhere(arr < 0)[0])
         raise InvalidInputError(f"{where} must be non-negative. Got {arr[idx]} at index {idx}; "
-                                f"costs are non-negative by definition: shift or clip them.")
+                                + (hint or "costs are non-negative by definition: shift or clip them."))
     return np.ascontiguousarray(arr)
 
 

@@ -103,7 +103,7 @@ def test_intrinsic_rejects_bad_parameters():
         levina_bickel(X, n_boot=0)
     with pytest.raises(InvalidInputError, match="'seed' parameter of twonn"):
         twonn(X, seed=-1)
-    with pytest.raises(InvalidInputError, match="'boxsize' parameter of levina_bickel .* \\(0.0, inf\\]. Got -1.0"):
+    with pytest.raises(InvalidInputError, match="'boxsize' parameter of levina_bickel .* \\(0.0, inf\\). Got -1.0"):
         levina_bickel(X, boxsize=-1.0)
     with pytest.raises(InvalidInputError, match="periodic box \\[0, boxsize\\) = \\[0, 0.5\\)"):
         twonn(X, boxsize=0.5)

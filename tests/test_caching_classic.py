@@ -429,3 +429,9 @@ def test_reject_pairs_negative_length():
 def test_reject_unknown_real_trace():
     with pytest.raises(InvalidInputError, match="'name' parameter of load_real_trace"):
         tr.load_real_trace("web99")
+
+
+def test_string_trace_is_named_a_string():
+    # UAT 18: LRU given "abc" reported "Got an array of shape ()"
+    with pytest.raises(InvalidInputError, match=r"'trace' argument of LRU .*Got a str \('abc'\)"):
+        online_algs.run(LRU(3), "abc")

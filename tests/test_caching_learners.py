@@ -389,3 +389,10 @@ def test_weighted_paging_lp_rejects_non_positive_weights():
 
     with pytest.raises(InvalidInputError, match="positive fetch costs"):
         weighted_paging_opt_lp(np.array([0, 1, 0]), 1, [1.0, 0.0])
+
+
+def test_batched_counts_message_speaks_of_counts():
+    # UAT 18: negative counts were told "costs are non-negative by definition"
+    with pytest.raises(InvalidInputError, match=r"'trace' argument of OMD must be non-negative.*counts") as e:
+        online_algs.run(OMD(5, 2, horizon=3), -np.ones((3, 5)))
+    assert "costs" not in str(e.value)

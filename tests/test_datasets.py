@@ -52,3 +52,9 @@ def test_damaged_and_missing_files(tmp_path, monkeypatch):
         datasets.verify(rel, data_dir=tmp_path)
     with pytest.raises(DataError, match="missing"):
         datasets.verify("cache2k-traces/web12.trace.xz", data_dir=tmp_path)
+
+
+def test_unknown_trace_name_names_load_trace():
+    # UAT 18: the message named the internal load_trace_raw
+    with pytest.raises(InvalidInputError, match=r"'name' parameter of load_trace must be one of .*web07"):
+        datasets.load_trace("web99")

@@ -337,3 +337,13 @@ def test_reject_bbn_step_request_out_of_range():
 
     with pytest.raises(InvalidInputError, match="'r' parameter of bbn_step must be an int in the range \\[0, 2\\]"):
         bbn_step(np.zeros(3), 5, np.ones(3), 0.5, 1.0)
+
+
+def test_empty_initial_says_there_must_be_a_server():
+    # UAT 18: initial=[] was told "with k >= n every point holds a server"
+    h = HST.balanced(2, 2)
+    with pytest.raises(InvalidInputError, match=r"Got no points \(k = 0\)") as e:
+        run(FractionalKServerHST(h, initial=[]), [0, 1])
+    assert "k >= n" not in str(e.value)
+    with pytest.raises(InvalidInputError, match=r"Got 4 points; with k >= n every point holds a server"):
+        run(FractionalKServerHST(h, initial=[0, 1, 2, 3]), [0, 1])

@@ -146,3 +146,26 @@ def test_lambda_hedge_and_cnn_reject_bad_input(stream):
         LambdaHedge(grid=[])
     with pytest.raises(InvalidInputError, match="'seed' parameter of cnn"):
         cnn(F, y, seed=-1)
+
+
+def test_mnist_domains_unknown_shift_names_mnist_domains():
+    # UAT 18: the message named the internal apply_shift
+    from online_algs.memory.shifts import mnist_domains
+
+    with pytest.raises(InvalidInputError, match=r"'shift' parameter of mnist_domains must be one of"):
+        mnist_domains("foo")
+
+
+def test_classifier_label_out_of_range_speaks_of_classes(stream):
+    # UAT 18: the hint said "raise n_items (or the number of points)" for class labels
+    model, F, y = stream
+    bad = y.copy()
+    bad[3] = model.n_classes_
+    with pytest.raises(InvalidInputError, match=r"'y' argument of MemoryAugmentedClassifier.*class indices") as e:
+        online_algs.run(MemoryAugmentedClassifier(model, 10, "fifo", seed=0), (F, bad))
+    assert "n_items" not in str(e.value)
+    Fn = F.copy()
+    Fn[2, 0] = np.nan
+    with pytest.raises(InvalidInputError, match="NaN") as e:
+        online_algs.run(MemoryAugmentedClassifier(model, 10, "fifo", seed=0), (Fn, y))
+    assert "costs" not in str(e.value)

@@ -496,3 +496,14 @@ def test_lp_bad_status_raises_solver_error(monkeypatch):
 def test_run_result_api_public():
     res = online_algs.run(online_algs.mts.WorkFunctionAlgorithm(uniform(2)), np.array([[1.0, 0.0]] * 3))
     assert res.total_cost == 3.0 and res.states == [0, 0, 0, 1]
+
+
+def test_schedule_cost_bad_states_message_is_short():
+    # UAT 18: the message printed the whole states array
+    st_ = np.arange(1000) % 3
+    st_[500] = 7
+    with pytest.raises(InvalidInputError, match=r"state ids in \[0, 2\]\. Got 7 at position 500 \(of 1000\)") as e:
+        schedule_cost(uniform(3), np.ones((1000, 3)), st_)
+    assert len(str(e.value)) < 200
+    with pytest.raises(InvalidInputError, match=r"integer state ids.*Got dtype float64"):
+        schedule_cost(uniform(3), np.ones((3, 3)), [0.5, 1.0, 2.0])

@@ -3,7 +3,7 @@ import pytest
 
 import online_algs
 from online_algs import InvalidInputError, run
-from online_algs._validation import check_cost_matrix, check_float, check_int, check_int_array
+from online_algs._validation import check_cost_matrix, check_float, check_float_array, check_int, check_int_array
 
 
 def test_run_rejects_non_algorithm():
@@ -22,8 +22,38 @@ def test_check_int_messages():
 def test_check_float_messages():
     with pytest.raises(InvalidInputError, match="finite"):
         check_float("eta", float("nan"))
-    with pytest.raises(InvalidInputError, match=r"\(0.0, inf\]"):
+    # a finite-only range has an open infinite end (UAT 18: it used to read "(0.0, inf]")
+    with pytest.raises(InvalidInputError, match=r"\(0.0, inf\)\. Got 0.0"):
         check_float("eta", 0.0, low=0.0, low_open=True)
+    with pytest.raises(InvalidInputError, match=r"finite real number in the range \[0.0, inf\)\. Got inf"):
+        check_float("cost", float("inf"), low=0.0)
+    with pytest.raises(InvalidInputError, match=r"\(-inf, 1.0\]"):
+        check_float("x", 2.0, high=1.0)
+    with pytest.raises(InvalidInputError, match=r"\[0.0, inf\]\. Got -1.0"):
+        check_float("d", -1.0, low=0.0, allow_inf=True)
+    assert check_float("d", float("inf"), low=0.0, allow_inf=True) == float("inf")
+
+
+def test_array_hints_replace_the_default_fix_it_text():
+    with pytest.raises(InvalidInputError, match=r"NaN at index \(0,\); replace missing costs"):
+        check_float_array("costs", [np.nan])  # default kept for existing callers
+    with pytest.raises(InvalidInputError, match=r"NaN at index \(0,\); fill it\.$"):
+        check_float_array("z", [np.nan], hint="fill it.")
+    with pytest.raises(InvalidInputError, match=r"non-negative\. Got -1.0 at index \(0,\); clip\.$"):
+        check_float_array("x", [-1.0], nonneg=True, hint="clip.")
+    with pytest.raises(InvalidInputError, match=r"raise n_items"):
+        check_int_array("trace", [5], high=3)
+    with pytest.raises(InvalidInputError, match=r"ids <= 3\. Got 5 at position 0; labels\.$"):
+        check_int_array("y", [5], high=3, hint="labels.")
+    with pytest.raises(InvalidInputError, match=r"ids >= 0\. Got -1 at position 0; labels\.$"):
+        check_int_array("y", [-1], hint="labels.")
+
+
+def test_int_array_of_a_string_or_scalar_says_so():
+    with pytest.raises(InvalidInputError, match=r"Got a str \('abc'\); pass a list or array of integer ids"):
+        check_int_array("trace", "abc", owner="LRU")
+    with pytest.raises(InvalidInputError, match=r"Got a scalar 7 of type int; wrap it in a list"):
+        check_int_array("trace", 7)
 
 
 def test_check_int_array():

@@ -269,3 +269,17 @@ def test_gain_learner_policy_learner_of_wrong_size(ds):
 
     with pytest.raises(InvalidInputError, match="fractional cache of 10 items"):
         online_algs.run(GainLearnerPolicy(ds, 3, OMD(n_items=12, capacity=3)), np.zeros((2, 3)))
+
+
+def test_functions_name_themselves_and_vector_hints_do_not_speak_of_costs(ds):
+    # UAT 18: serving_cost reported "'cached_ids' argument of answer"; NaN vectors got "replace missing costs"
+    cat = ds.catalog
+    with pytest.raises(InvalidInputError, match=r"'cached_ids' argument of serving_cost.*catalog row indices 0\.\.9"):
+        serving_cost(cat[0], {1, 42}, cat, 2, 0.5)
+    bad = np.array(cat)
+    bad[1, 1] = np.nan
+    for call in (lambda: Datastore(bad), lambda: online_algs.run(SimLRU(ds, 3), bad[:3]),
+                 lambda: serving_cost(bad[1], {0}, cat, 2, 0.5)):
+        with pytest.raises(InvalidInputError, match="NaN") as e:
+            call()
+        assert "costs" not in str(e.value) and "missing coordinates" in str(e.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_float_array, check_int, check_seed
+from .._validation import VECTOR_HINT, check_float_array, check_int, check_seed
 from ..exceptions import InvalidInputError
 
 __all__ = ["doubling_dimension", "greedy_net_size", "frt_distortion"]
@@ -42,7 +42,7 @@ def doubling_dimension(points=None, *, distances=None, n_centers: int = 50, n_ra
     if points is not None:
         from scipy.spatial.distance import cdist
 
-        P = check_float_array("points", points, ndim=2, owner="doubling_dimension")
+        P = check_float_array("points", points, ndim=2, owner="doubling_dimension", hint=VECTOR_HINT)
         D = cdist(P, P)
     else:
         D = check_float_array("distances", distances, ndim=2, owner="doubling_dimension")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .._validation import check_float, check_float_array, check_int, check_seed
+from .._validation import VECTOR_HINT, check_float, check_float_array, check_int, check_seed
 from ..exceptions import InvalidInputError, NumericalWarning
 
 __all__ = ["levina_bickel", "twonn", "knn_distances", "DimensionEstimate", "deduplicate"]
@@ -33,7 +33,7 @@ class DimensionEstimate:
 
 
 def _check_points(X, name="X", owner=None) -> np.ndarray:
-    X = check_float_array(name, X, ndim=2, owner=owner)
+    X = check_float_array(name, X, ndim=2, owner=owner, hint=VECTOR_HINT)
     return X
 
 

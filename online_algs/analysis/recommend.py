@@ -23,7 +23,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._validation import check_float_array, check_int_array
+from .._validation import VECTOR_HINT, check_float_array, check_int_array
 from ..exceptions import InvalidInputError
 from .traces import popularity_drift, trace_summary
 
@@ -70,7 +70,7 @@ def characterise_vectors(X, *, max_points: int = 3000, seed: int = 0) -> dict:
     from .doubling import doubling_dimension
     from .intrinsic import levina_bickel, twonn
 
-    X = check_float_array("X", X, ndim=2, owner="characterise_vectors")
+    X = check_float_array("X", X, ndim=2, owner="characterise_vectors", hint=VECTOR_HINT)
     rng = np.random.default_rng(seed)
     if len(X) > max_points:
         X = X[rng.choice(len(X), max_points, replace=False)]

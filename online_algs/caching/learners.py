@@ -22,7 +22,8 @@ import math
 
 import numpy as np
 
-from .._validation import check_choice, check_float, check_float_array, check_int, check_int_array, check_seed
+from .._validation import (COUNT_HINT, check_choice, check_float, check_float_array,
+                           check_int, check_int_array, check_seed)
 from ..base import CommitThenLearn
 from ..exceptions import InvalidInputError
 from ..run import RunResult
@@ -112,7 +113,7 @@ class _CacheLearner(CommitThenLearn):
         owner = type(self).__name__
         arr = np.asarray(seq)
         if arr.ndim == 2:
-            X = check_float_array("trace", arr, ndim=2, nonneg=True, owner=owner)
+            X = check_float_array("trace", arr, ndim=2, nonneg=True, owner=owner, hint=COUNT_HINT)
             if X.shape[1] != self.N_:
                 raise InvalidInputError(f"The 'trace' argument of {owner} is batched (2-d) and must have "
                                         f"n_items = {self.N_} columns (one count per item). Got shape {X.shape}; "
@@ -129,7 +130,8 @@ class _CacheLearner(CommitThenLearn):
             g = np.zeros(self.N_)
             g[i] = self.w_[i]
             return g
-        x = check_float_array("request", r, ndim=1, shape=(self.N_,), nonneg=True, owner=type(self).__name__)
+        x = check_float_array("request", r, ndim=1, shape=(self.N_,), nonneg=True, owner=type(self).__name__,
+                              hint=COUNT_HINT)
         return self.w_ * x
 
     def check_state(self, state) -> bool:

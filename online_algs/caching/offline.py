@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_float_array, check_int, check_int_array
+from .._validation import COUNT_HINT, check_float_array, check_int, check_int_array
 from ..exceptions import InvalidInputError, SolverError
 from . import _kernels_learners as _k
 
@@ -22,7 +22,7 @@ __all__ = ["best_static_gain", "best_static_cache", "regret_curve", "weighted_st
 def _canon(trace, capacity, weights, n_items, owner):
     arr = np.asarray(trace)
     if arr.ndim == 2:
-        X = check_float_array("trace", arr, ndim=2, nonneg=True, owner=owner)
+        X = check_float_array("trace", arr, ndim=2, nonneg=True, owner=owner, hint=COUNT_HINT)
         N = X.shape[1]
         if n_items is not None and check_int("n_items", n_items, low=2, owner=owner) != N:
             raise InvalidInputError(f"The 'trace' argument of {owner} has {N} columns but n_items = {n_items}; "

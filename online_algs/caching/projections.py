@@ -52,7 +52,8 @@ def project_capped_simplex(z, capacity, *, return_tau: bool = False):
     y : ndarray of shape (N,)
     tau : float (when ``return_tau``)
     """
-    z = check_float_array("z", z, ndim=1, owner="project_capped_simplex")
+    z = check_float_array("z", z, ndim=1, owner="project_capped_simplex",
+                          hint="the point to project must be real-valued: drop or fill its NaN entries.")
     C = _check_capacity(capacity, len(z), "project_capped_simplex")
     out = np.empty_like(z)
     tau = _k.proj_capped_simplex(z, C, out)

@@ -118,6 +118,7 @@ def load_trace(name: str) -> np.ndarray:
 
     Names: ``"web07"``, ``"web12"``, ``"orm-busy"``, ``"cloudphysics"``. The array is read-only.
     """
+    check_choice("name", name, TRACES, owner="load_trace")
     keys = load_trace_raw(name)
     _, first_idx, inverse = np.unique(keys, return_index=True, return_inverse=True)
     # rank unique keys by first appearance

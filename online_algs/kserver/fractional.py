@@ -577,9 +577,15 @@ class FractionalKServerHST(_FractionalBase):
                                     f"hold the servers at the start, e.g. np.arange(k).")
         arr = np.asarray(self.initial)
         if arr.ndim != 1 or arr.size < 1 or arr.size > n - 1:
+            if arr.ndim != 1:
+                why = f"Got an array of shape {arr.shape}; pass a 1-d list of point ids, e.g. np.arange(k)."
+            elif arr.size < 1:
+                why = "Got no points (k = 0): there must be at least one server; pass e.g. [0]."
+            else:
+                why = (f"Got {arr.size} points; with k >= n every point holds a server and nothing ever moves, "
+                       f"so use at most {n - 1}.")
             raise InvalidInputError(f"The 'initial' argument of {owner} must hold k distinct points with "
-                                    f"1 <= k <= n - 1 = {n - 1} (k = len(initial)). Got shape {arr.shape}; with k >= n "
-                                    f"every point holds a server and nothing ever moves.")
+                                    f"1 <= k <= n - 1 = {n - 1} (k = len(initial)). {why}")
         k = arr.size
         self.initial_ = _check_initial(arr, n, k, owner)
         self._setup_common(n, k)

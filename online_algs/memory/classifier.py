@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_choice, check_float, check_float_array, check_int, check_int_array, check_seed
+from .._validation import (VECTOR_HINT, check_choice, check_float, check_float_array,
+                           check_int, check_int_array, check_seed)
 from ..base import CommitThenLearn
 from ..exceptions import InvalidInputError
 from .mixture import LambdaHedge, interpolate, knn_distribution
@@ -154,8 +155,10 @@ class MemoryAugmentedClassifier(CommitThenLearn):
             except (TypeError, ValueError):
                 raise InvalidInputError(f"{own} runs on a labelled stream: pass (F, y) with F the (T, d) keys "
                                         f"(model.features(X)) and y the (T,) labels.") from None
-        F = check_float_array("F", F, ndim=2, owner=own)
-        y = check_int_array("y", y, low=0, high=self.n_classes_ - 1, owner=own)
+        F = check_float_array("F", F, ndim=2, owner=own, hint=VECTOR_HINT)
+        y = check_int_array("y", y, low=0, high=self.n_classes_ - 1, owner=own,
+                            hint=f"labels are class indices 0..{self.n_classes_ - 1} of the model (fitted on "
+                                 f"{self.n_classes_} classes): refit the model on every class or remap the labels.")
         if len(F) != len(y):
             raise InvalidInputError(f"{own}: F has {len(F)} rows but y has {len(y)} labels.")
         d = getattr(self.model, "components_", None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
-from .._validation import check_float, check_float_array, check_int, check_int_array
+from .._validation import LABEL_HINT, VECTOR_HINT, check_float, check_float_array, check_int, check_int_array
 from ..exceptions import InvalidInputError, SolverError
 
 __all__ = ["SmallModel", "softmax"]
@@ -35,8 +35,8 @@ class SmallModel:
         self.max_iter = max_iter
 
     def fit(self, X, y) -> "SmallModel":
-        X = check_float_array("X", X, ndim=2, owner="SmallModel.fit")
-        y = check_int_array("y", y, low=0, owner="SmallModel.fit")
+        X = check_float_array("X", X, ndim=2, owner="SmallModel.fit", hint=VECTOR_HINT)
+        y = check_int_array("y", y, low=0, owner="SmallModel.fit", hint=LABEL_HINT)
         if len(X) != len(y):
             raise InvalidInputError(f"SmallModel.fit: X has {len(X)} rows but y has {len(y)} labels.")
         m = check_int("n_components", self.n_components, low=1, high=X.shape[1], owner="SmallModel")
@@ -85,7 +85,7 @@ class SmallModel:
         """Keys of raw inputs: PCA projection (unscaled), shape (n, n_components)."""
         if not hasattr(self, "components_"):
             raise InvalidInputError("SmallModel is not fitted: call fit(X, y) first.")
-        X = check_float_array("X", X, ndim=2, owner="SmallModel.features")
+        X = check_float_array("X", X, ndim=2, owner="SmallModel.features", hint=VECTOR_HINT)
         if X.shape[1] != self.n_features_in_:
             raise InvalidInputError(f"SmallModel.features: X has {X.shape[1]} features, the model was fitted on "
                                     f"{self.n_features_in_}.")

@@ -7,15 +7,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from .._validation import check_float_array, check_int, check_int_array, check_seed
+from .._validation import LABEL_HINT, VECTOR_HINT, check_float_array, check_int, check_int_array, check_seed
 from ..exceptions import InvalidInputError
 
 __all__ = ["cnn", "enn", "drop3", "trim"]
 
 
 def _check(F, y, owner):
-    F = check_float_array("F", F, ndim=2, owner=owner)
-    y = check_int_array("y", y, low=0, owner=owner)
+    F = check_float_array("F", F, ndim=2, owner=owner, hint=VECTOR_HINT)
+    y = check_int_array("y", y, low=0, owner=owner, hint=LABEL_HINT)
     if len(F) != len(y):
         raise InvalidInputError(f"{owner}: F has {len(F)} rows but y has {len(y)} labels.")
     return F, y

@@ -66,6 +66,7 @@ def mnist_domains(shift: str, n_source: int = 5000, n_stream: int = 5000, seed: 
     """
     from ..datasets import load_mnist
 
+    check_choice("shift", shift, SHIFTS, owner="mnist_domains")
     n_source = check_int("n_source", n_source, low=10, high=9000, owner="mnist_domains")
     n_stream = check_int("n_stream", n_stream, low=10, high=10000 - n_source, owner="mnist_domains")
     X, y = load_mnist()

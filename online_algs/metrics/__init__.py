@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_float, check_float_array, check_int
+from .._validation import VECTOR_HINT, check_float, check_float_array, check_int
 from ..exceptions import InvalidInputError
 
 __all__ = ["FiniteMetric", "uniform", "weighted_star", "line", "tree", "euclidean", "as_metric", "random_metric",
@@ -52,7 +52,8 @@ class FiniteMetric:
 
     def __init__(self, matrix: Any, *, tol: float = 1e-9, allow_zero: bool = False,
                  validate: bool = True, kind: str = "general", info: dict | None = None):
-        d = check_float_array("matrix", matrix, ndim=2, owner="FiniteMetric", allow_inf=False)
+        d = check_float_array("matrix", matrix, ndim=2, owner="FiniteMetric", allow_inf=False,
+                              hint="every pair of points needs a finite distance.")
         if validate:
             _validate_matrix(d, tol=tol, allow_zero=allow_zero)
             d = 0.5 * (d + d.T)
@@ -194,7 +195,8 @@ def weighted_star(weights: Any) -> FiniteMetric:
 
 def line(positions: Any) -> FiniteMetric:
     """Points on the real line: point ``i`` at ``positions[i]`` (distinct positions)."""
-    x = check_float_array("positions", positions, ndim=1, owner="line")
+    x = check_float_array("positions", positions, ndim=1, owner="line",
+                          hint="give every point a real position on the line.")
     if len(np.unique(x)) != len(x):
         vals, counts = np.unique(x, return_counts=True)
         raise InvalidInputError(f"The 'positions' of line must be distinct. Got {vals[counts > 1][0]} "
@@ -236,7 +238,7 @@ def tree(graph: Any, weight: str = "weight", nodes: list | None = None) -> Finit
 
 def euclidean(points: Any) -> FiniteMetric:
     """Euclidean distances between the rows of ``points`` (shape (n, dim), distinct rows)."""
-    p = check_float_array("points", points, ndim=2, owner="euclidean")
+    p = check_float_array("points", points, ndim=2, owner="euclidean", hint=VECTOR_HINT)
     from scipy.spatial.distance import cdist
 
     d = cdist(p, p)  # direct differences: no Gram-matrix cancellation

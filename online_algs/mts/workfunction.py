@@ -110,9 +110,13 @@ def _check_states(name, states, n, T, owner):
     if arr.ndim != 1 or arr.shape[0] != T:
         raise InvalidInputError(f"The {name!r} argument of {owner} must be a 1-d array of {T} states "
                                 f"(one per task). Got shape {arr.shape}.")
-    if arr.dtype.kind not in "iu" or (arr.size and (arr.min() < 0 or arr.max() >= n)):
+    if arr.dtype.kind not in "iu":
+        raise InvalidInputError(f"The {name!r} argument of {owner} must hold integer state ids in [0, {n - 1}]. "
+                                f"Got dtype {arr.dtype}; pass the states as ints (one per task).")
+    if arr.size and (arr.min() < 0 or arr.max() >= n):
+        i = int(np.argmax((arr < 0) | (arr >= n)))
         raise InvalidInputError(f"The {name!r} argument of {owner} must hold state ids in [0, {n - 1}]. "
-                                f"Got {arr!r:.80}.")
+                                f"Got {int(arr[i])} at position {i} (of {arr.size}); the metric has {n} states.")
     return arr.astype(np.int64)
 
 

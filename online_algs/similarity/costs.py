@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._validation import check_float, check_float_array, check_int
+from .._validation import VECTOR_HINT, check_float, check_float_array, check_int
 from ..exceptions import InvalidInputError
 
 __all__ = ["METRICS", "pairwise_distances", "serving_cost", "answer", "gain", "gain_and_supergradient",
@@ -108,8 +108,8 @@ def cost_from_distances(dist: np.ndarray, cached: np.ndarray, k: int, fetch_cost
 
 
 def _check_common(query, catalog, k, fetch_cost, metric, owner):
-    cat = check_float_array("catalog", catalog, ndim=2, owner=owner)
-    q = check_float_array("query", query, ndim=1, owner=owner)
+    cat = check_float_array("catalog", catalog, ndim=2, owner=owner, hint=VECTOR_HINT)
+    q = check_float_array("query", query, ndim=1, owner=owner, hint=VECTOR_HINT)
     if q.shape[0] != cat.shape[1]:
         raise InvalidInputError(f"The 'query' argument of {owner} must have the catalog's dimension "
                                 f"{cat.shape[1]}. Got a vector of dimension {q.shape[0]}; embed queries and "
@@ -126,7 +126,8 @@ def _check_cached(cached_ids, n, capacity_hint, owner):
         return np.zeros(n, dtype=bool)
     from .._validation import check_int_array
 
-    ids = check_int_array("cached_ids", ids.ravel(), low=0, high=n - 1, owner=owner)
+    ids = check_int_array("cached_ids", ids.ravel(), low=0, high=n - 1, owner=owner,
+                          hint=f"cached ids are catalog row indices 0..{n - 1}.")
     if len(np.unique(ids)) != len(ids):
         raise InvalidInputError(f"The 'cached_ids' argument of {owner} must not repeat an id. Got "
                                 f"{len(ids)} ids of which {len(np.unique(ids))} distinct; pass a set.")
@@ -142,8 +143,12 @@ def answer(query, cached_ids, catalog, k: int, fetch_cost: float, metric="euclid
     from the local cache (cost = its distance) or fetched (cost = distance + ``fetch_cost``).
     Ties are broken by id. O(N d + N log k).
     """
-    q, cat, k, fetch_cost, metric = _check_common(query, catalog, k, fetch_cost, metric, "answer")
-    mask = _check_cached(cached_ids, cat.shape[0], None, "answer")
+    return _answer(query, cached_ids, catalog, k, fetch_cost, metric, "answer")
+
+
+def _answer(query, cached_ids, catalog, k, fetch_cost, metric, owner):
+    q, cat, k, fetch_cost, metric = _check_common(query, catalog, k, fetch_cost, metric, owner)
+    mask = _check_cached(cached_ids, cat.shape[0], None, owner)
     d = pairwise_distances(q[None, :], cat, metric)[0]
     e = d + fetch_cost * (~mask)
     order = np.lexsort((np.arange(len(e)), e))[:k]
@@ -186,7 +191,7 @@ def serving_cost(query, cached_ids, catalog, k: int, fetch_cost: float, metric="
     >>> serving_cost([0.9, 0.0], {0}, cat, k=2, fetch_cost=1.0)   # local 0 (0.9) + remote 1 (0.1 + 1)
     2.0
     """
-    ids, _, costs = answer(query, cached_ids, catalog, k, fetch_cost, metric)
+    ids, _, costs = _answer(query, cached_ids, catalog, k, fetch_cost, metric, "serving_cost")
     return float(np.sum(costs))
 
 

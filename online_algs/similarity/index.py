@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_float_array, check_int, check_int_array
+from .._validation import VECTOR_HINT, check_float_array, check_int, check_int_array
 from ..exceptions import InvalidInputError
 from .costs import check_metric, pairwise_distances
 
@@ -41,7 +41,7 @@ class _BaseIndex:
     # -------------------------------------------------------------- validation
     def _check_vectors(self, vectors, n=None) -> np.ndarray:
         owner = f"{type(self).__name__}.add"
-        v = check_float_array("vectors", vectors, ndim=2, owner=owner, allow_empty=True)
+        v = check_float_array("vectors", vectors, ndim=2, owner=owner, allow_empty=True, hint=VECTOR_HINT)
         if v.shape[1] != self.dim:
             raise InvalidInputError(f"The 'vectors' argument of {owner} must have {self.dim} columns (the index "
                                     f"dimension). Got shape {v.shape}; use vectors from the same embedding.")
@@ -74,7 +74,7 @@ class _BaseIndex:
 
     def _check_queries(self, queries, k) -> tuple[np.ndarray, int]:
         owner = f"{type(self).__name__}.search"
-        q = check_float_array("queries", queries, ndim=2, owner=owner)
+        q = check_float_array("queries", queries, ndim=2, owner=owner, hint=VECTOR_HINT)
         if q.shape[1] != self.dim:
             raise InvalidInputError(f"The 'queries' argument of {owner} must have {self.dim} columns. Got shape "
                                     f"{q.shape}; reshape a single query with q.reshape(1, -1).")
@@ -305,7 +305,7 @@ class FaissIVFIndex(FaissFlatIndex):
         _BaseIndex.__init__(self, dim)
         faiss = _faiss()
         owner = "FaissIVFIndex"
-        tr = check_float_array("train", train, ndim=2, owner=owner)
+        tr = check_float_array("train", train, ndim=2, owner=owner, hint=VECTOR_HINT)
         if tr.shape[1] != self.dim:
             raise InvalidInputError(f"The 'train' argument of {owner} must have {self.dim} columns. Got {tr.shape}.")
         self.nlist = check_int("nlist", nlist, low=1, high=tr.shape[0], owner=owner)

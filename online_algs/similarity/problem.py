@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_float, check_float_array, check_int
+from .._validation import VECTOR_HINT, check_float, check_float_array, check_int
 from ..exceptions import InvalidInputError
 from .costs import check_metric, cost_from_distances, pairwise_distances
 from .index import make_index
@@ -56,7 +56,7 @@ class Datastore:
     def __init__(self, catalog, k: int = 1, fetch_cost: float = 1.0, update_cost: float | None = None,
                  metric="euclidean", remote_index: str = "exact", nlist: int | None = None, nprobe: int = 8):
         owner = "Datastore"
-        cat = check_float_array("catalog", catalog, ndim=2, owner=owner)
+        cat = check_float_array("catalog", catalog, ndim=2, owner=owner, hint=VECTOR_HINT)
         cat = np.array(cat, dtype=np.float64, copy=True)
         cat.setflags(write=False)
         self.catalog = cat
@@ -110,7 +110,7 @@ class Datastore:
     # -------------------------------------------------------------- validation
     def check_queries(self, queries, owner: str | None = None) -> np.ndarray:
         """A (T, d) float64 array of finite query vectors of the catalog's dimension."""
-        q = check_float_array("queries", queries, ndim=2, owner=owner)
+        q = check_float_array("queries", queries, ndim=2, owner=owner, hint=VECTOR_HINT)
         if q.shape[1] != self.dim:
             raise InvalidInputError(f"The 'queries' argument of {owner or 'Datastore'} must have {self.dim} columns "
                                     f"(the catalog dimension). Got shape {q.shape}; embed queries with the "
@@ -119,7 +119,7 @@ class Datastore:
 
     def check_query(self, query, owner: str | None = None) -> np.ndarray:
         """One finite query vector of the catalog's dimension."""
-        q = check_float_array("query", query, ndim=1, owner=owner)
+        q = check_float_array("query", query, ndim=1, owner=owner, hint=VECTOR_HINT)
         if q.shape[0] != self.dim:
             raise InvalidInputError(f"The 'query' argument of {owner or 'Datastore'} must have dimension {self.dim}. "
                                     f"Got dimension {q.shape[0]}; embed it with the catalog's model.")
