@@ -25,7 +25,8 @@ class RunResult:
     steps : int
         Number of requests (or tasks) fed.
     service_cost, movement_cost : float
-        Totals of the two cost components (request-then-move); 0 for learners.
+        Totals of the two cost components (request-then-move); 0 for learners, except
+        ``caching.Rounded``, whose ``movement_cost`` is its number of fetches.
     total_gain : float or None
         Sum of per-round gains (learners with ``objective == "gain"``); None otherwise.
     total_loss : float or None
@@ -111,6 +112,10 @@ def run(algorithm: OnlineAlgorithm, sequence: Any, *, series: bool | None = None
         runs the step-by-step protocol loop, the slow twin the tests compare against.
     """
     if not isinstance(algorithm, OnlineAlgorithm):
+        if isinstance(algorithm, type) and issubclass(algorithm, OnlineAlgorithm):
+            raise InvalidInputError(f"run() takes an online_algs algorithm instance as its first argument. Got the "
+                                    f"class {algorithm.__name__} itself; instantiate it with its parameters first, "
+                                    f"e.g. online_algs.run({algorithm.__name__}(...), sequence).")
         raise InvalidInputError(f"run() takes an online_algs algorithm as its first argument. "
                                 f"Got {type(algorithm).__name__}; build one, e.g. online_algs.caching.LRU(capacity=10).")
     series, states, thin = _resolve(algorithm, series, states, thin)

@@ -102,3 +102,10 @@ def test_lazy_subpackages():
     assert online_algs.metrics.uniform(3).n == 3
     with pytest.raises(AttributeError):
         online_algs.nope
+
+
+def test_run_rejects_class_instead_of_instance():
+    from online_algs.caching import LRU
+
+    with pytest.raises(InvalidInputError, match="instantiate it"):
+        run(LRU, [1, 2])
