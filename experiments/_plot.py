@@ -40,3 +40,21 @@ def integer_ticks(ax, values, axis: str = "x") -> None:
     a.set_major_locator(FixedLocator(vals))
     a.set_major_formatter(FuncFormatter(lambda v, _: f"{int(round(v))}"))
     a.set_minor_locator(NullLocator())
+
+
+def ratio_grid(df, size: str, kinds_order, families_order, algorithms_order):
+    """Shared set-up of the ratio-against-size panel grids (mts_ratio, kserver_ratio).
+
+    Returns ``(g, kinds, families, algorithms, style)``: the mean ratio per (kind, family,
+    algorithm, size), the metric kinds and request families present (in the declared order), the
+    algorithms (declared first, then any others found), and a line style per algorithm in which
+    earlier algorithms are drawn wider with bigger markers, so that a curve under a nearly equal
+    one stays visible.
+    """
+    g = df.groupby(["kind", "family", "algorithm", size], sort=True)["ratio"].mean().reset_index()
+    kinds = [k for k in kinds_order if k in set(g["kind"])]
+    fams = [f for f in families_order if f in set(g["family"])]
+    algs = list(dict.fromkeys(list(algorithms_order) + sorted(set(g["algorithm"]))))
+    style = {a: dict(color=f"C{i}", marker=MARKERS[i % len(MARKERS)], lw=2.6 - 0.35 * i, ms=6.0 - 0.6 * i)
+             for i, a in enumerate(algs)}
+    return g, kinds, fams, algs, style

@@ -153,16 +153,10 @@ def plot(df, outdir: str) -> list[tuple[str, str]]:
     import matplotlib.pyplot as plt
 
     os.makedirs(outdir, exist_ok=True)
-    g = df.groupby(["kind", "family", "algorithm", "n"], sort=True)["ratio"].mean().reset_index()
-    kinds = [k for k in KINDS if k in set(g["kind"])]
-    fams = [f for f in FAMILIES if f in set(g["family"])]
-    algs = list(dict.fromkeys(list(ALGORITHMS) + sorted(set(g["algorithm"]))))
-    colors = {a: f"C{i}" for i, a in enumerate(algs)}
-    from ._plot import MARKERS, integer_ticks, merge_identical
+    from ._plot import integer_ticks, merge_identical, ratio_grid
 
-    # earlier algorithms are drawn wider with bigger markers: a curve under a nearly equal one stays visible
-    style = {a: dict(color=colors[a], marker=MARKERS[i % len(MARKERS)], lw=2.6 - 0.35 * i, ms=6.0 - 0.6 * i)
-             for i, a in enumerate(algs)}
+    g, kinds, fams, algs, style = ratio_grid(df, "n", KINDS, FAMILIES, ALGORITHMS)
+    colors = {a: style[a]["color"] for a in algs}
     merged = set()
     fig, axes = plt.subplots(len(fams), len(kinds), figsize=(2.9 * len(kinds), 2.6 * len(fams)), squeeze=False,
                              sharex=True)
