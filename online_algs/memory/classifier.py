@@ -8,6 +8,7 @@ from .._validation import (VECTOR_HINT, check_choice, check_float, check_float_a
                            check_int, check_int_array, check_seed)
 from ..base import CommitThenLearn
 from ..exceptions import InvalidInputError
+from ..caching.rounding import madow_sample
 from .mixture import LambdaHedge, interpolate, knn_distribution
 from .policies import POLICIES, Store, make_policy
 
@@ -50,14 +51,6 @@ def candidate_gains(F_seen: np.ndarray, labels_seen: np.ndarray, key: np.ndarray
     K = min(4 * k, t)
     cand = np.argpartition(d2, K - 1)[:K] if K < t else np.arange(t)
     return cand, gain_vector(d2[cand], labels_seen[cand], label, p_model, tau)
-
-
-def _systematic(y: np.ndarray, u: float, C: int) -> np.ndarray:
-    """Madow systematic sampling: indices i with some u + m in [S_{i-1}, S_i), m = 0..C-1."""
-    S = np.cumsum(y)
-    S[-1] = C  # the float trap: the last partial sum must be exactly C
-    idx = np.searchsorted(S, u + np.arange(C), side="right")
-    return np.minimum(idx, len(y) - 1)
 
 
 class MemoryAugmentedClassifier(CommitThenLearn):
@@ -247,7 +240,7 @@ class MemoryAugmentedClassifier(CommitThenLearn):
             y[cand] *= np.exp(o["eta"] * g)
             o["y"] = y = project_capped_simplex_kl(y, h)
         # the datastore: coupled systematic sampling of y, restricted to examples seen so far (<= t)
-        chosen = _systematic(y, o["u"], h)
+        chosen = madow_sample(y, o["u"])
         chosen = chosen[chosen <= t]
         new = np.zeros(len(y), dtype=bool)
         new[chosen] = True
