@@ -93,6 +93,13 @@ def _service(c, x):
 
 
 @njit
+def _converged(tot, prev_tot, tol):
+    """Sub-step doubling stops when the task's total changed by at most ``tol`` relative (or 1e-15)."""
+    diff = abs(tot - prev_tot)
+    return diff <= tol * max(abs(tot), 1e-300) or diff <= 1e-15
+
+
+@njit
 def star_run(costs, w, omega, dl, eta, x0, tol, max_sub, keep_every, keep_all):
     """Run the entropic star algorithm on a (T, n) cost array.
 
@@ -118,7 +125,6 @@ def star_run(costs, w, omega, dl, eta, x0, tol, max_sub, keep_every, keep_all):
     ct = np.empty(n)
     cur = np.empty(n)
     tmp = np.empty(n)
-    best = np.empty(n)
     for t in range(T):
         c = costs[t]
         prev_tot = np.nan
@@ -136,10 +142,7 @@ def star_run(costs, w, omega, dl, eta, x0, tol, max_sub, keep_every, keep_all):
             for i in range(n):
                 mv += w[i] * abs(cur[i] - x[i])
             tot = sv + mv
-            for i in range(n):
-                best[i] = cur[i]
-            done = abs(tot - prev_tot) <= tol * max(abs(tot), 1e-300) or abs(tot - prev_tot) <= 1e-15
-            if done or N >= max_sub:
+            if _converged(tot, prev_tot, tol) or N >= max_sub:
                 break
             prev_tot = tot
             N *= 2
@@ -147,7 +150,7 @@ def star_run(costs, w, omega, dl, eta, x0, tol, max_sub, keep_every, keep_all):
         mov[t] = mv
         subs[t] = N
         for i in range(n):
-            x[i] = best[i]
+            x[i] = cur[i]
         if keep_all or (t + 1) % keep_every == 0 or t == T - 1:
             states[k] = x
             steps[k] = t + 1
@@ -250,7 +253,6 @@ def hst_run(costs, Q0, order, parent, point_of_node, child_ptr, child_idx, lengt
     db = np.empty(maxc)
     outb = np.empty(maxc)
     Qc = np.empty(m)
-    Qbest = np.empty(m)
     Xn = np.empty(m)
     xp = np.empty(n)
     for t in range(T):
@@ -273,10 +275,7 @@ def hst_run(costs, Q0, order, parent, point_of_node, child_ptr, child_idx, lengt
             for v in range(m):
                 mv += length[v] * abs(Xn[v] - X[v])
             tot = sv + mv
-            for v in range(m):
-                Qbest[v] = Qc[v]
-            done = abs(tot - prev_tot) <= tol * max(abs(tot), 1e-300) or abs(tot - prev_tot) <= 1e-15
-            if done or N >= max_sub:
+            if _converged(tot, prev_tot, tol) or N >= max_sub:
                 break
             prev_tot = tot
             N *= 2
@@ -284,7 +283,7 @@ def hst_run(costs, Q0, order, parent, point_of_node, child_ptr, child_idx, lengt
         mov[t] = mv
         subs[t] = N
         for v in range(m):
-            Q[v] = Qbest[v]
+            Q[v] = Qc[v]
             X[v] = Xn[v]
         if keep_all or (t + 1) % keep_every == 0 or t == T - 1:
             for p in range(n):
