@@ -58,3 +58,25 @@ def ratio_grid(df, size: str, kinds_order, families_order, algorithms_order):
     style = {a: dict(color=f"C{i}", marker=MARKERS[i % len(MARKERS)], lw=2.6 - 0.35 * i, ms=6.0 - 0.6 * i)
              for i, a in enumerate(algs)}
     return g, kinds, fams, algs, style
+
+
+def draw_ratio_curves(ax, sub, size: str, algs, style, merged: set, tag: str) -> None:
+    """One panel of a ratio grid: a curve per algorithm of ``sub`` (identical curves drawn once,
+    their names joined and recorded in ``merged`` with ``tag``)."""
+    curves = {a: (sub[sub["algorithm"] == a][size].to_numpy(), sub[sub["algorithm"] == a]["ratio"].to_numpy())
+              for a in algs if (sub["algorithm"] == a).any()}
+    for labels, x, y in merge_identical(curves):
+        ax.plot(x, y, label=" = ".join(labels), **style[labels[0]])
+        if len(labels) > 1:
+            merged.add(f"{' = '.join(labels)} ({tag})")
+
+
+def figure_legend(fig, axes, fontsize: int = 7) -> None:
+    """One legend on top of the figure with every distinct label of ``axes``."""
+    handles, labels = [], []
+    for ax in axes.flat:
+        for hd, lb in zip(*ax.get_legend_handles_labels()):
+            if lb not in labels:
+                handles.append(hd)
+                labels.append(lb)
+    fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=fontsize)

@@ -153,7 +153,7 @@ def plot(df, outdir: str) -> list[tuple[str, str]]:
     import matplotlib.pyplot as plt
 
     os.makedirs(outdir, exist_ok=True)
-    from ._plot import integer_ticks, merge_identical, ratio_grid
+    from ._plot import draw_ratio_curves, figure_legend, integer_ticks, ratio_grid
 
     g, kinds, fams, algs, style = ratio_grid(df, "n", KINDS, FAMILIES, ALGORITHMS)
     colors = {a: style[a]["color"] for a in algs}
@@ -166,12 +166,7 @@ def plot(df, outdir: str) -> list[tuple[str, str]]:
         for j, kind in enumerate(kinds):
             ax = axes[i, j]
             sub = g[(g["kind"] == kind) & (g["family"] == fam)]
-            curves = {a: (sub[sub["algorithm"] == a]["n"].to_numpy(), sub[sub["algorithm"] == a]["ratio"].to_numpy())
-                      for a in algs if (sub["algorithm"] == a).any()}
-            for labels, x, y in merge_identical(curves):
-                ax.plot(x, y, label=" = ".join(labels), **style[labels[0]])
-                if len(labels) > 1:
-                    merged.add(f"{' = '.join(labels)} ({kind} / {fam})")
+            draw_ratio_curves(ax, sub, "n", algs, style, merged, f"{kind} / {fam}")
             ax.plot(ns, 2 * ns - 1, "k--", lw=1, label="2n-1")
             ax.plot(ns, 2 * h, "k:", lw=1, label="2H_n")
             ax.set_yscale("log", base=2)
@@ -181,13 +176,7 @@ def plot(df, outdir: str) -> list[tuple[str, str]]:
                 ax.set_xlabel("n")
             if j == 0:
                 ax.set_ylabel("ALG / OPT")
-    handles, labels = [], []
-    for ax in axes.flat:
-        for hd, lb in zip(*ax.get_legend_handles_labels()):
-            if lb not in labels:
-                handles.append(hd)
-                labels.append(lb)
-    fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=7)
+    figure_legend(fig, axes)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     path = os.path.join(outdir, "mts_ratio.png")
     fig.savefig(path, dpi=100)
