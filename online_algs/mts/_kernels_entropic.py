@@ -1,4 +1,4 @@
-"""Numba kernels of the entropic MTS algorithms (weighted star, HST).
+"""Numba kernels of the entropic MTS algorithms (weighted star, HST: recursive and multiscale).
 
 Kernels take arrays and scalars and never validate. Slow twins: the numpy step functions in
 ``online_algs.mts.entropic`` (used by ``serve``, i.e. ``run(..., fast=False)``) and the scipy
@@ -199,6 +199,55 @@ def hst_substep(Q, cleaf, order, point_of_node, child_ptr, child_idx, omega, dl,
 
 
 @njit
+def multiscale_substep(Q, cleaf, order, point_of_node, child_ptr, child_idx, omega, dl, chat, qb, cb, ob, db, outb):
+    """The exact Bregman projection of one cost step onto the tree polytope, in place on ``Q``.
+
+    Regulariser (conditional form of the multiscale entropy):
+    ``Phi(X) = sum_{v != root} omega_v X_p(v) (q_v + dl_v) log(q_v + dl_v)``, ``q_v = X_v / X_p(v)``.
+    The KKT conditions of ``min_{Y in tree polytope} <c, Y> + D_Phi(Y, X)`` decompose bottom-up
+    (``docs/theory/entropic_mts.md``): at each internal node ``u`` the children's conditionals take
+    the star step :func:`star_project` with the children's effective costs ``chat`` (a leaf's is its
+    entry of ``cleaf``), weights ``omega`` and shifts ``dl``; its multiplier ``beta_u`` gives
+
+        chat[u] = beta_u + sum_c omega_c (dl_c log((q'_c + dl_c)/(q_c + dl_c)) - (q'_c - q_c)),
+
+    the derivative of the subtree's optimal value with respect to the mass entering ``u``. A node
+    whose children all have infinite cost gets ``chat = inf`` and keeps its conditionals. One
+    child: ``q = 1`` and the child's cost passes up (its own term is constant).
+    O(n_nodes * b * Newton rounds).
+    """
+    m = order.size
+    for k in range(m - 1, -1, -1):
+        v = order[k]
+        a = child_ptr[v]
+        b = child_ptr[v + 1]
+        if a == b:
+            chat[v] = cleaf[point_of_node[v]]
+            continue
+        nc = b - a
+        if nc == 1:
+            ch = child_idx[a]
+            Q[ch] = 1.0
+            chat[v] = chat[ch]
+            continue
+        for j in range(nc):
+            ch = child_idx[a + j]
+            qb[j] = Q[ch]
+            cb[j] = chat[ch]
+            ob[j] = omega[ch]
+            db[j] = dl[ch]
+        lam = star_project(qb[:nc], cb[:nc], ob[:nc], db[:nc], outb[:nc])
+        if math.isnan(lam):
+            chat[v] = np.inf
+            continue
+        acc = 0.0
+        for j in range(nc):
+            acc += ob[j] * (db[j] * math.log((outb[j] + db[j]) / (qb[j] + db[j])) - (outb[j] - qb[j]))
+            Q[child_idx[a + j]] = outb[j]
+        chat[v] = lam + acc
+
+
+@njit
 def hst_masses(Q, order, parent, X):
     """Node masses from conditionals: ``X[root] = 1``, ``X[v] = X[parent[v]] * Q[v]``."""
     X[order[0]] = 1.0
@@ -209,8 +258,11 @@ def hst_masses(Q, order, parent, X):
 
 @njit
 def hst_run(costs, Q0, order, parent, point_of_node, child_ptr, child_idx, length, omega, dl, leaf_node,
-            eta, tol, max_sub, keep_every, keep_all):
-    """Run the recursive entropic HST algorithm on a (T, n_points) cost array.
+            eta, tol, max_sub, keep_every, keep_all, multiscale):
+    """Run an entropic HST algorithm on a (T, n_points) cost array.
+
+    ``multiscale`` selects the sub-step: :func:`multiscale_substep` (the exact Bregman projection,
+    ``MultiscaleHSTMTS``) or :func:`hst_substep` (the recursive simplified variant, ``EntropicHSTMTS``).
 
     ``leaf_node[p]`` is the tree node of point ``p``; costs are per point. Per task: N = 1, 2,
     4, ... sub-steps of cost ``eta * c / N`` until the task's total (service ``<c, x_N>`` +
@@ -265,8 +317,12 @@ def hst_run(costs, Q0, order, parent, point_of_node, child_ptr, child_idx, lengt
             for v in range(m):
                 Qc[v] = Q[v]
             for _ in range(N):
-                hst_substep(Qc, cleaf, order, point_of_node, child_ptr, child_idx, omega, dl, chat,
-                            qb, cb, ob, db, outb)
+                if multiscale:
+                    multiscale_substep(Qc, cleaf, order, point_of_node, child_ptr, child_idx, omega, dl, chat,
+                                       qb, cb, ob, db, outb)
+                else:
+                    hst_substep(Qc, cleaf, order, point_of_node, child_ptr, child_idx, omega, dl, chat,
+                                qb, cb, ob, db, outb)
             hst_masses(Qc, order, parent, Xn)
             for p in range(n):
                 xp[p] = Xn[leaf_node[p]]
