@@ -328,3 +328,284 @@ def run_rounded(x0, reqs, C, per_request, delta, target, tree, leaves, parent, o
         fetch[t] = fe
         cfg[t + 1, :] = sel
     return cost, fetch, fcost, cfg, hits, repairs
+
+
+# ---------------------------------------------------------------------------------------------
+# multiscale entropic projection on a tree (MultiscaleKServerHST)
+# ---------------------------------------------------------------------------------------------
+# Node arrays: parent (-1 at the root), order (BFS, root first), pon (point of node, -1 at internal
+# nodes), c (entropy weight of each non-root node), s (its shift). y0 / y: anti-server mass below
+# every node before / after the step; R: the dual potential of every internal node (R[root] is the
+# multiplier of sum y = m). The solution of the projection is, for every non-root node v with
+# parent p and g_v = R[p] - R[v] (R = 0 at leaves):
+#     y_v = (y0_v + s_v) exp(g_v / c_v) - s_v        (leaves clipped to [0, 1]; the request at 0)
+# with R such that y_u = sum over the children of u at every internal node and y_root = m
+# (docs/theory/fractional_kserver.md, section 5).
+
+_MS_MAX_NEWTON = 100
+_MS_MAX_HALVINGS = 80
+# Newton weight of a clipped point, relative to its free derivative: keeps the tree matrix
+# definite when every point of a subtree (or of the tree) sits at a bound, so the direction is
+# always an ascent direction of the dual; the exact gradient and dual value are unaffected.
+_MS_CLIP_WEIGHT = 1e-6
+
+
+@njit
+def ms_node_masses(x, leaves, parent, order, y0):
+    """Anti-server mass below every node: ``y0[v] = sum of x over the points below v``."""
+    for v in range(y0.shape[0]):
+        y0[v] = 0.0
+    for i in range(x.shape[0]):
+        y0[leaves[i]] = x[i]
+    for j in range(order.shape[0] - 1, 0, -1):
+        v = order[j]
+        y0[parent[v]] += y0[v]
+
+
+@njit
+def ms_eval(R, rnode, m, y0, parent, order, pon, c, s, y, a, G):
+    """Primal point, Newton weights ``a`` (``dy_v/dg_v``; a small positive weight at clipped points)
+    and dual residuals ``G`` at the potentials ``R``; returns the dual value
+    ``q(R) = sum_v [D_v(y_v, y0_v) - g_v y_v] + R[root] m`` (D_v the Bregman divergence of node v),
+    or -inf when an exponential overflowed."""
+    nn = parent.shape[0]
+    for v in range(nn):
+        G[v] = 0.0
+    q = 0.0
+    for j in range(1, nn):
+        v = order[j]
+        p = parent[v]
+        if pon[v] >= 0:
+            g = R[p]
+            if v == rnode:
+                yv = 0.0
+                av = 0.0
+            else:
+                e = (y0[v] + s[v]) * math.exp(g / c[v]) - s[v]
+                if e < 0.0:
+                    yv = 0.0
+                    av = _MS_CLIP_WEIGHT * s[v] / c[v]
+                elif e > 1.0:
+                    yv = 1.0
+                    av = _MS_CLIP_WEIGHT * (1.0 + s[v]) / c[v]
+                else:  # interior or exactly at a bound: the one-sided derivative of the free piece
+                    yv = e
+                    av = (e + s[v]) / c[v]
+        else:
+            g = R[p] - R[v]
+            yv = (y0[v] + s[v]) * math.exp(g / c[v]) - s[v]
+            av = (yv + s[v]) / c[v]
+            G[v] += yv
+        if not (yv < 1e300):
+            return -math.inf
+        y[v] = yv
+        a[v] = av
+        q += c[v] * ((yv + s[v]) * math.log((yv + s[v]) / (y0[v] + s[v])) - (yv - y0[v])) - g * yv
+        G[p] -= yv
+    root = order[0]
+    G[root] += m
+    q += R[root] * m
+    return q
+
+
+@njit
+def ms_newton_direction(G, a, parent, order, pon, E, b, d):
+    """Solve ``M d = G`` for the tree matrix ``M = sum_v a_v (e_p - e_v)(e_p - e_v)^T`` (``e_v = 0`` at
+    leaves), minus the Hessian of the dual, by elimination from the leaves up: O(n_nodes)."""
+    nn = parent.shape[0]
+    for v in range(nn):
+        E[v] = 0.0
+        b[v] = G[v]
+        d[v] = 0.0
+    for j in range(nn - 1, 0, -1):
+        v = order[j]
+        p = parent[v]
+        if pon[v] >= 0:
+            E[p] += a[v]
+        else:
+            Dv = a[v] + E[v]
+            E[p] += a[v] * E[v] / Dv
+            b[p] += a[v] * b[v] / Dv
+    root = order[0]
+    if E[root] > 1e-300:
+        d[root] = b[root] / E[root]
+    for j in range(1, nn):
+        v = order[j]
+        if pon[v] < 0:
+            d[v] = (b[v] + a[v] * d[parent[v]]) / (a[v] + E[v])
+
+
+@njit
+def ms_project(x, r, m, leaves, parent, order, pon, c, s, work):
+    """The multiscale Bregman projection of the anti-server vector ``x`` onto
+    ``{x_r = 0, sum x = m, 0 <= x <= 1}`` (in place). Damped Newton ascent on the concave dual in
+    the internal-node potentials (Armijo line search), until the largest residual is below
+    ``1e-13 max(1, m)``; then the float excess of ``sum x`` is taken off (or put on) the free
+    points with the most room. ``work`` is a (9, n_nodes) buffer. Returns the number of Newton
+    steps (``_MS_MAX_NEWTON + 1`` when it did not converge)."""
+    nn = parent.shape[0]
+    y0 = work[0]
+    y = work[1]
+    a = work[2]
+    G = work[3]
+    R = work[4]
+    E = work[5]
+    b = work[6]
+    d = work[7]
+    Rt = work[8]
+    n = x.shape[0]
+    rnode = leaves[r]
+    ms_node_masses(x, leaves, parent, order, y0)
+    for v in range(nn):
+        R[v] = 0.0
+    q = ms_eval(R, rnode, m, y0, parent, order, pon, c, s, y, a, G)
+    tol = 1e-13 * max(1.0, m)
+    it = 0
+    conv = False
+    while it < _MS_MAX_NEWTON:
+        gmax = 0.0
+        for v in range(nn):
+            if pon[v] < 0 and abs(G[v]) > gmax:
+                gmax = abs(G[v])
+        if gmax <= tol:
+            conv = True
+            break
+        it += 1
+        ms_newton_direction(G, a, parent, order, pon, E, b, d)
+        slope = 0.0
+        for v in range(nn):
+            slope += G[v] * d[v]
+        t = 1.0
+        ok = False
+        for _ in range(_MS_MAX_HALVINGS):
+            for v in range(nn):
+                Rt[v] = R[v] + t * d[v]
+            qt = ms_eval(Rt, rnode, m, y0, parent, order, pon, c, s, y, a, G)
+            if qt >= q + 1e-4 * t * slope - 1e-15 * (abs(q) + 1.0):
+                ok = True
+                break
+            t *= 0.5
+        if not ok:
+            # no ascent at float precision: re-evaluate at the last accepted point and stop
+            q = ms_eval(R, rnode, m, y0, parent, order, pon, c, s, y, a, G)
+            break
+        for v in range(nn):
+            R[v] = Rt[v]
+        q = qt
+    if not conv:
+        gmax = 0.0
+        for v in range(nn):
+            if pon[v] < 0 and abs(G[v]) > gmax:
+                gmax = abs(G[v])
+        conv = gmax <= 1e-9 * max(1.0, m)
+    tot = 0.0
+    for i in range(n):
+        x[i] = y[leaves[i]]
+        tot += x[i]
+    x[r] = 0.0
+    excess = tot - m
+    # float excess (a few ulps): off the points with the most room
+    for _ in range(n):
+        if excess == 0.0:
+            break
+        best = -1
+        room = 0.0
+        for i in range(n):
+            if i == r:
+                continue
+            rm = x[i] if excess > 0.0 else 1.0 - x[i]
+            if rm > room:
+                room = rm
+                best = i
+        if best < 0:
+            break
+        take = excess if abs(excess) < room else (room if excess > 0.0 else -room)
+        x[best] -= take
+        excess -= take
+    return it if conv else _MS_MAX_NEWTON + 1
+
+
+@njit
+def run_multiscale(x0, reqs, m, leaves, parent, order, pon, c, s, length, thin, rec_states):
+    """Batch run of the multiscale projection. Cost per step: the tree earth-mover cost of the
+    server-mass change. Returns (cost, states (node server masses), x, max Newton steps)."""
+    n = x0.shape[0]
+    T = reqs.shape[0]
+    nn = parent.shape[0]
+    x = x0.copy()
+    xold = np.empty(n)
+    dl = np.empty(n)
+    buf = np.empty(nn)
+    work = np.empty((9, nn))
+    cost = np.empty(T)
+    n_st = 0
+    if rec_states:
+        n_st = 1 + (T // thin) + (1 if (T % thin) != 0 else 0)
+    states = np.empty((n_st, nn))
+    si = 0
+    if rec_states:
+        for q in range(n):
+            dl[q] = 1.0 - x[q]
+        node_deltas(dl, leaves, parent, order, buf)
+        states[0, :] = buf
+        si = 1
+    itmax = 0
+    for t in range(T):
+        r = reqs[t]
+        for q in range(n):
+            xold[q] = x[q]
+        if x[r] > 0.0:
+            it = ms_project(x, r, m, leaves, parent, order, pon, c, s, work)
+            if it > itmax:
+                itmax = it
+        for q in range(n):
+            dl[q] = xold[q] - x[q]
+        cost[t] = tree_cost(dl, leaves, parent, order, length, buf)
+        if rec_states and ((t + 1) % thin == 0 or t == T - 1):
+            for q in range(n):
+                dl[q] = 1.0 - x[q]
+            node_deltas(dl, leaves, parent, order, buf)
+            states[si, :] = buf
+            si += 1
+    return cost, states, x, itmax
+
+
+@njit
+def run_multiscale_rounded(x0, reqs, m, leaves, parent, order, pon, c, s, length, perm, U):
+    """Batch rounded run: the multiscale projection, then systematic sampling with the fixed offset
+    ``U`` along ``perm``. Returns (cost, frac_cost, configs (T+1, n) uint8, hits, repairs, max Newton steps)."""
+    n = x0.shape[0]
+    T = reqs.shape[0]
+    nn = parent.shape[0]
+    x = x0.copy()
+    xold = np.empty(n)
+    dl = np.empty(n)
+    buf = np.empty(nn)
+    work = np.empty((9, nn))
+    cost = np.empty(T)
+    fcost = np.empty(T)
+    cfg = np.zeros((T + 1, n), dtype=np.uint8)
+    sel = np.zeros(n, dtype=np.uint8)
+    repairs = systematic_select(x, perm, U, -1, sel)
+    cfg[0, :] = sel
+    hits = 0
+    itmax = 0
+    for t in range(T):
+        r = reqs[t]
+        if cfg[t, r] == 1:
+            hits += 1
+        for q in range(n):
+            xold[q] = x[q]
+        if x[r] > 0.0:
+            it = ms_project(x, r, m, leaves, parent, order, pon, c, s, work)
+            if it > itmax:
+                itmax = it
+        for q in range(n):
+            dl[q] = xold[q] - x[q]
+        fcost[t] = tree_cost(dl, leaves, parent, order, length, buf)
+        repairs += systematic_select(x, perm, U, r, sel)
+        for q in range(n):
+            dl[q] = float(sel[q]) - float(cfg[t, q])
+        cost[t] = tree_cost(dl, leaves, parent, order, length, buf)
+        cfg[t + 1, :] = sel
+    return cost, fcost, cfg, hits, repairs, itmax

@@ -40,8 +40,8 @@ from ..run import RunResult
 from . import _kernels_fractional as _K
 
 __all__ = ["FractionalWeightedPaging", "RoundedWeightedPaging", "FractionalKServerHST", "RoundedKServerHST",
-           "weighted_paging_lp", "weighted_paging_opt", "kserver_hst_lp", "kserver_lazy_dp", "LPResult",
-           "hst_exit_costs", "bbn_step"]
+           "MultiscaleKServerHST", "RoundedMultiscaleKServerHST", "multiscale_project", "weighted_paging_lp",
+           "weighted_paging_opt", "kserver_hst_lp", "kserver_lazy_dp", "LPResult", "hst_exit_costs", "bbn_step"]
 
 _TOL = 1e-9
 
@@ -282,9 +282,13 @@ class _RoundedState:
         if old_sel[r]:
             self._acc["hits"] += 1
         xold = self._x
-        self._x = bbn_step(xold, r, self._rates(r), self.delta_, self.target_)
+        self._x = self._frac_step(xold, r)
         self._sel = _systematic_slow(self._x, self._perm, self._U, r)
         return xold, self._x, old_sel, self._sel
+
+    def _frac_step(self, xold, r):
+        """The fractional step being rounded (a new array): the BBN projection by default."""
+        return bbn_step(xold, r, self._rates(r), self.delta_, self.target_)
 
     @property
     def state(self):
@@ -726,6 +730,344 @@ class RoundedKServerHST(_RoundedState, FractionalKServerHST):
         if math.comb(self.n_, self.k_) > 5000:
             return None
         return kserver_lazy_dp(self.tree_.metric, seq, self.initial_)
+
+
+# ---------------------------------------------------------------------------------------------
+# multiscale entropic projection (BGMN / BCLLM style) on HSTs
+# ---------------------------------------------------------------------------------------------
+def _ms_arrays(tree, k):
+    """Kernel arrays of the multiscale regulariser on ``tree`` (a ``_Tree``) for ``k`` servers:
+    ``pon`` (point of each node, -1 inside), entropy weights ``c_u = w_u`` and shifts
+    ``s_u = |L_u| / k`` (``|L_u|`` points below ``u``); the root's entries are unused."""
+    nn = tree.n_nodes
+    pon = np.full(nn, -1, dtype=np.int64)
+    pon[tree.leaf] = np.arange(tree.n)
+    nlb = np.zeros(nn)
+    nlb[tree.leaf] = 1.0
+    for v in tree.order[:0:-1]:
+        nlb[tree.parent[v]] += nlb[v]
+    c = np.ascontiguousarray(tree.length, dtype=np.float64).copy()
+    c[tree.order[0]] = 1.0
+    s = nlb / float(k)
+    return pon, c, s
+
+
+def _check_point_leaves(tree, owner):
+    """The kernel needs every childless node of the tree to be a point of the instance."""
+    childless = np.ones(tree.n_nodes, dtype=bool)
+    childless[tree.parent[tree.parent >= 0]] = False
+    if int(childless.sum()) != tree.n:
+        raise InvalidInputError(f"The tree of {owner} has {int(childless.sum())} leaves but the instance has "
+                                f"{tree.n} points; every leaf of the HST must be a point (use the HST itself or "
+                                f"a metric on all of its leaves).")
+
+
+class _MultiscaleMixin:
+    """The multiscale projection as the fractional step of a tree k-server class."""
+
+    def reset(self):
+        super().reset()
+        _check_point_leaves(self.tree_, type(self).__name__)
+        self._pon, self._cms, self._sms = _ms_arrays(self.tree_, self.k_)
+        self._work = np.empty((9, self.tree_.n_nodes))
+        self._acc["newton"] = 0
+
+    def _frac_step(self, xold, r):
+        new = np.array(xold, dtype=np.float64)
+        if new[r] > 0.0:
+            tr = self.tree_
+            it = _K.ms_project(new, r, self.target_, tr.leaf, tr.parent, tr.order, self._pon, self._cms, self._sms,
+                               self._work)
+            self._acc["newton"] = max(self._acc["newton"], int(it))
+        return new
+
+    def _newton_info(self, result):
+        it = int(self._acc["newton"])
+        result.info["newton_steps_max"] = it
+        if it > _K._MS_MAX_NEWTON:
+            import warnings
+
+            from ..exceptions import NumericalWarning
+
+            warnings.warn(f"{type(self).__name__}: a multiscale projection stopped after {_K._MS_MAX_NEWTON} Newton "
+                          f"steps with a dual residual above 1e-9; its state is feasible but may be off the exact "
+                          f"projection.", NumericalWarning, stacklevel=3)
+
+
+class MultiscaleKServerHST(_MultiscaleMixin, FractionalKServerHST):
+    r"""Fractional k-server on a hierarchically separated tree by Bregman projections under a
+    multiscale entropy (the discrete, projection-based view of Buchbinder, Gupta, Molinaro, Naor,
+    SODA 2019, of the multiscale mirror descent of Bubeck, Cohen, Lee, Lee, Madry, STOC 2018).
+
+    Problem: ``k`` servers on the leaves (points) of a tree with edge lengths ``w_u``; the state is
+    ``z_u`` = fractional number of servers below ``u`` (``z_root = k``, ``z_u = sum`` over the
+    children, ``0 <= z_leaf <= 1``); after request ``r``, ``z_leaf(r) = 1``. Movement
+    ``sum_u w_u |dz_u|`` (the earth-mover distance on the tree).
+
+    Update rule: with anti-server masses ``y_u = |L_u| - z_u`` (``|L_u|`` points below ``u``),
+    the new point is the Bregman projection
+
+    .. math:: y' = \arg\min \{ D_\Phi(y, y^{old}) : y \in P,\ y_r = 0 \},\qquad
+              \Phi(y) = \sum_{u \ne root} w_u (y_u + s_u) \log(y_u + s_u),\quad s_u = |L_u| / k,
+
+    ``P`` the anti-server tree polytope (``y_root = n - k``, ``y_u = sum`` over children,
+    ``0 <= y_leaf <= 1``). Its KKT conditions give, with one dual potential ``R_u`` per internal
+    node (``R = 0`` at leaves), ``y'_v = (y_v + s_v) e^{(R_parent(v) - R_v) / w_v} - s_v`` (points
+    clipped to ``[0, 1]``, the request at 0); the potentials solve the conservation equations
+    and are found by damped Newton ascent on the concave dual, whose Hessian is a tree matrix
+    (one O(n_nodes) elimination per Newton step). On a depth-1 HST (a weighted star) the step is
+    exactly the BBN step of :class:`FractionalWeightedPaging` with costs = leaf edge lengths.
+    Derivation: ``docs/theory/fractional_kserver.md`` section 5.
+
+    Complexity: O(n_nodes * N) per request, N Newton steps (about 4-15 seen, at most 100, each
+    with a backtracking line search); ``info["newton_steps_max"]`` reports the largest N.
+
+    Guarantee: exact feasibility (Theorem ``kserver.fractional.multiscale.feasible``); the
+    projection equals a generic nested root-find solver to 1e-8 (Theorem
+    ``kserver.fractional.multiscale.projection``); cost >= the tree LP optimum (Theorem
+    ``kserver.fractional.multiscale.at_least_opt``). The competitive ratio is *empirical*: against
+    ``(ln(1+k))^2`` at a fixed HST size (Theorem ``kserver.fractional.multiscale.ratio_k``) and
+    against the HST size at fixed ``k`` (Theorem ``kserver.fractional.multiscale.ratio_size``).
+    BCLLM prove O((log k)^2) for their algorithm; these shifts and weights are derived here and
+    no constant is claimed.
+
+    Parameters
+    ----------
+    hst : HST, FiniteMetric or (n, n) array
+        The tree (points = leaves in ``hst.leaves`` order) or a metric, embedded by
+        ``frt_embedding(metric, embedding_seed)``.
+    initial : array-like of int, shape (k,)
+        Distinct points holding the servers at the start; ``1 <= k <= n - 1``.
+    embedding_seed : int or None
+        Seed of the FRT embedding when ``hst`` is a metric.
+    """
+
+    def __init__(self, hst, initial, embedding_seed=0):
+        self.hst = hst
+        self.initial = initial
+        self.embedding_seed = embedding_seed
+
+    def serve(self, request):
+        r = int(request)
+        xold = self._x
+        self._x = self._frac_step(xold, r)
+        return 0.0, self.tree_.emd(1.0 - xold, 1.0 - self._x)
+
+    def _run_batch(self, seq, series, states, thin):
+        tr = self.tree_
+        cost, st, x, it = _K.run_multiscale(self._x, seq, self.target_, tr.leaf, tr.parent, tr.order, self._pon,
+                                            self._cms, self._sms, tr.length, thin, states)
+        self._x = x
+        self._acc["newton"] = max(self._acc["newton"], int(it))
+        return _result(self, seq, cost, series, states, st, thin)
+
+    def _finalize(self, result):
+        super()._finalize(result)
+        self._newton_info(result)
+
+    @classmethod
+    def _contract_cases(cls):
+        from ..mts.hst import HST, random_hst
+
+        return [({"hst": random_hst(7, seed=1), "initial": np.array([0, 3])}, np.array([1, 2, 4, 6, 5, 1, 0, 3, 2, 6])),
+                ({"hst": HST.balanced(2, 3), "initial": np.array([8, 1, 4])}, np.array([0, 2, 3, 7, 5, 0, 6, 1, 2])),
+                ({"hst": random_hst(6, seed=3), "initial": np.array([2])}, np.array([0, 5, 2, 2, 4, 1])),
+                ({"hst": np.array([[0, 1, 3, 4], [1, 0, 2, 3], [3, 2, 0, 1.5], [4, 3, 1.5, 0.0]]),
+                  "initial": np.array([0, 2]), "embedding_seed": 5}, np.array([3, 1, 2, 0, 3]))]
+
+
+class RoundedMultiscaleKServerHST(_MultiscaleMixin, RoundedKServerHST):
+    r"""Randomized integral k-server on an HST: :class:`MultiscaleKServerHST` rounded online by the
+    same coupled systematic sampling along a DFS leaf order as :class:`RoundedKServerHST`.
+
+    The rounding only reads the fractional server masses, so it applies unchanged: every subtree
+    holds ``floor(z_u)`` or ``ceil(z_u)`` servers, each point holds a server with probability
+    exactly its mass (Theorem ``kserver.fractional.multiscale.rounding``), the requested point
+    always holds one, and the expected tree movement is at most the endpoint bound
+    ``sum_t sum_u w_u (|dS_u| + |dE_u|)``; the factor rounded / fractional movement is reported
+    (Theorem ``kserver.fractional.multiscale.rounding``). On a metric input the movement is the
+    real-metric cost of the configuration change (``info["tree_movement"]`` keeps the tree cost).
+
+    Complexity: O(n_nodes * N) per request (numba), plus a matching of the moved servers on a
+    metric input. Parameters as :class:`MultiscaleKServerHST`, plus ``seed`` (None or int).
+    """
+
+    def __init__(self, hst, initial, embedding_seed=0, seed=None):
+        self.hst = hst
+        self.initial = initial
+        self.embedding_seed = embedding_seed
+        self.seed = seed
+
+    def _run_batch(self, seq, series, states, thin):
+        tr = self.tree_
+        cost, fcost, cfg, hits, rep, it = _K.run_multiscale_rounded(
+            self._x, seq, self.target_, tr.leaf, tr.parent, tr.order, self._pon, self._cms, self._sms, tr.length,
+            self._perm, self._U)
+        self._acc["frac"] = float(fcost.sum())
+        self._acc["hits"] = int(hits)
+        self._acc["repairs"] += int(rep)
+        self._acc["tree"] = float(cost.sum())
+        self._acc["newton"] = max(self._acc["newton"], int(it))
+        if tr.metric is not None:
+            d = tr.metric.d
+            cost = np.array([_matching_cost(d, cfg[t], cfg[t + 1]) for t in range(len(seq))])
+        st = self._config_states(cfg, len(seq), thin) if states else None
+        self._sel = cfg[-1].copy()
+        return _result(self, seq, cost, series, states, st, thin, states_are_list=True)
+
+    def _finalize(self, result):
+        super()._finalize(result)
+        self._newton_info(result)
+
+    @classmethod
+    def _contract_cases(cls):
+        return [({**p, "seed": 4}, s) for p, s in MultiscaleKServerHST._contract_cases()]
+
+
+def multiscale_project(hst, x, request, method="newton"):
+    r"""The multiscale Bregman projection of one request, by one of three solvers.
+
+    Given the anti-server vector ``x`` (shape (n,), ``0 <= x <= 1``, ``sum x = n - k`` for an
+    integer ``1 <= k <= n - 1``) on the points of ``hst`` and a request ``r``, returns
+    ``argmin { D_Phi(y, y(x)) : y in P, y_r = 0 }`` as a new anti-server vector, where
+    ``Phi(y) = sum_{u != root} w_u (y_u + |L_u|/k) log(y_u + |L_u|/k)`` over the subtree
+    anti-server masses (the step of :class:`MultiscaleKServerHST`).
+
+    ``method``: ``"newton"`` (the numba kernel: damped Newton on the dual potentials,
+    O(n_nodes) per step), ``"nested"`` (the slow generic twin: the same KKT conditions solved by
+    nested ``scipy.optimize.brentq`` root finds, one per internal node, recursively; exponential
+    in the depth, for trees of at most 40 nodes), ``"cvxpy"`` (the primal convex program with
+    exponential-cone terms, solver CLARABEL; about 1e-7 accurate). Theorem
+    ``kserver.fractional.multiscale.projection`` compares them.
+    """
+    from ..mts.hst import HST
+
+    owner = "multiscale_project"
+    check_choice("method", method, ("newton", "nested", "cvxpy"), owner=owner)
+    if not isinstance(hst, HST):
+        raise InvalidInputError(f"The 'hst' argument of {owner} must be an online_algs.mts.HST. Got "
+                                f"{type(hst).__name__}; build one with online_algs.mts.hst.random_hst(n, seed).")
+    tree = _Tree(hst, np.arange(hst.n_leaves), None)
+    n = tree.n
+    x = check_float_array("x", x, ndim=1, shape=(n,), owner=owner)
+    if (x < -_TOL).any() or (x > 1 + _TOL).any():
+        i = int(np.argmax((x < -_TOL) | (x > 1 + _TOL)))
+        raise InvalidInputError(f"The 'x' argument of {owner} must hold anti-server masses in [0, 1]. Got x[{i}] = "
+                                f"{x[i]}; pass 1 - (server mass of each point).")
+    m = float(x.sum())
+    k = n - int(round(m))
+    if abs(m - round(m)) > 1e-9 * max(1.0, n) or not 1 <= k <= n - 1:
+        raise InvalidInputError(f"The 'x' argument of {owner} must sum to n - k for an integer 1 <= k <= n - 1 "
+                                f"(n = {n}). Got sum(x) = {m}; the servers' total mass must be a whole number.")
+    x = np.clip(x, 0.0, 1.0)
+    r = check_int("request", request, low=0, high=n - 1, owner=owner)
+    m = float(n - k)
+    pon, c, s = _ms_arrays(tree, k)
+    if method == "newton":
+        out = x.copy()
+        if out[r] > 0.0:
+            _K.ms_project(out, r, m, tree.leaf, tree.parent, tree.order, pon, c, s, np.empty((9, tree.n_nodes)))
+        return out
+    if method == "nested":
+        if tree.n_nodes > 40:
+            raise InvalidInputError(f"method='nested' of {owner} is exponential in the depth and takes trees of at "
+                                    f"most 40 nodes. Got {tree.n_nodes}; use method='newton'.")
+        return _ms_nested(tree, x, r, m, pon, c, s)
+    return _ms_cvxpy(tree, x, r, m, c, s)
+
+
+def _ms_nested(tree, x, r, m, pon, c, s):
+    """KKT of the multiscale projection by nested brentq: ``total(v, rho)`` is the anti-server mass
+    of subtree ``v`` when its parent's potential is ``rho``; an internal node finds its own potential
+    ``R`` with ``(y0_v + s_v) e^{(rho - R)/c_v} - s_v = sum_children total(child, R)`` (left side
+    decreasing, right side non-decreasing in ``R``), the root its potential with
+    ``sum_children total = m``."""
+    from scipy.optimize import brentq
+
+    y0 = tree.masses(x)
+    rnode = int(tree.leaf[r])
+    kids = [[] for _ in range(tree.n_nodes)]
+    for v in tree.order[1:]:
+        kids[int(tree.parent[v])].append(int(v))
+    out = np.zeros(tree.n_nodes)
+
+    def total(v, rho, record):
+        if pon[v] >= 0:
+            val = 0.0 if v == rnode else min(1.0, max(0.0, (y0[v] + s[v]) * math.exp(rho / c[v]) - s[v]))
+            if record:
+                out[v] = val
+            return val
+
+        def own(R):
+            return (y0[v] + s[v]) * math.exp((rho - R) / c[v]) - s[v]
+
+        def f(R):
+            return own(R) - sum(total(u, R, False) for u in kids[v])
+
+        R = brentq(f, *_bracket(f, decreasing=True), xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)
+        if record:
+            for u in kids[v]:
+                total(u, R, True)
+        return own(R)
+
+    root = int(tree.order[0])
+
+    def froot(lam):
+        return sum(total(u, lam, False) for u in kids[root]) - m
+
+    lam = brentq(froot, *_bracket(froot, decreasing=False), xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)
+    for u in kids[root]:
+        total(u, lam, True)
+    return out[tree.leaf].copy()
+
+
+def _bracket(f, decreasing):
+    """An interval [lo, hi] on which the monotone ``f`` changes sign (doubling outwards)."""
+    lo, hi = -1.0, 1.0
+    sgn = -1.0 if decreasing else 1.0
+    for _ in range(200):
+        if sgn * f(lo) <= 0.0:
+            break
+        lo *= 2.0
+    for _ in range(200):
+        if sgn * f(hi) >= 0.0:
+            break
+        hi *= 2.0
+    return lo, hi
+
+
+def _ms_cvxpy(tree, x, r, m, c, s):
+    """The primal program: minimise sum_u c_u [rel_entr(y_u + s_u, y0_u + s_u) - (y_u - y0_u)] over the
+    point masses, with node masses y = A x, 0 <= x <= 1, x_r = 0, sum x = m (CLARABEL)."""
+    import cvxpy as cp
+    import scipy.sparse as sp
+
+    n, nn = tree.n, tree.n_nodes
+    rows, cols = [], []
+    for i in range(n):
+        v = int(tree.leaf[i])
+        while v >= 0:
+            rows.append(v)
+            cols.append(i)
+            v = int(tree.parent[v])
+    A = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(nn, n))
+    keep = np.flatnonzero(tree.parent >= 0)
+    A = A[keep]
+    y0 = tree.masses(x)[keep]
+    cw, sw = c[keep], s[keep]
+    X = cp.Variable(n)
+    Y = A @ X
+    obj = cp.sum(cp.multiply(cw, cp.rel_entr(Y + sw, y0 + sw) - (Y - y0)))
+    prob = cp.Problem(cp.Minimize(obj), [X >= 0, X <= 1, X[r] == 0, cp.sum(X) == m])
+    try:
+        prob.solve(solver="CLARABEL", tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
+    except cp.error.SolverError as exc:
+        raise SolverError(f"multiscale_project: CLARABEL failed ({exc}).", status="solver_error",
+                          solver="CLARABEL") from exc
+    if prob.status not in ("optimal", "optimal_inaccurate"):
+        raise SolverError(f"multiscale_project: CLARABEL returned status {prob.status!r}.", status=prob.status,
+                          solver="CLARABEL")
+    return np.clip(np.asarray(X.value, dtype=float), 0.0, 1.0)
 
 
 def _hst_points(tree, pts):
