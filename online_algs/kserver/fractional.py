@@ -1060,7 +1060,7 @@ def _ms_cvxpy(tree, x, r, m, c, s):
     obj = cp.sum(cp.multiply(cw, cp.rel_entr(Y + sw, y0 + sw) - (Y - y0)))
     prob = cp.Problem(cp.Minimize(obj), [X >= 0, X <= 1, X[r] == 0, cp.sum(X) == m])
     try:
-        prob.solve(solver="CLARABEL", tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
+        prob.solve(solver="CLARABEL", tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
     except cp.error.SolverError as exc:
         raise SolverError(f"multiscale_project: CLARABEL failed ({exc}).", status="solver_error",
                           solver="CLARABEL") from exc
