@@ -1,17 +1,22 @@
 """Request families for k-server: the cruel (k+1)-point adversary, random, clustered and drifting
-requests on any metric, and the (h, k) lower-bound family of Double Coverage on a line."""
+requests on any metric, and the (h, k) lower-bound families of Double Coverage on a line (with the
+(h, k) potential that certifies them)."""
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass, field
+
 import numpy as np
 
-from .._validation import check_float, check_int, check_seed
+from .._validation import check_float, check_float_array, check_int, check_int_array, check_seed
 from ..base import RequestThenMove
 from ..exceptions import InvalidInputError
 from ..metrics import METRIC_KINDS, line, random_metric
 from .offline import _metric
 
 __all__ = ["cruel_requests", "random_requests", "clustered_requests", "drifting_requests", "dc_hk_line_family",
+           "dc_hk_family", "DCHKInstance", "dc_hk_ratio", "dc_hk_potential", "dc_hk_additive_term",
            "metric_kinds", "FAMILIES", "family_requests"]
 
 
@@ -139,6 +144,260 @@ def dc_hk_line_family(D: int = 20, phases: int = 10):
         c = far - s * half
         s = -s
     return metric, np.asarray(req, dtype=np.int64), [0, D], [0]
+
+
+# --------------------------------------------------------------------------- (h, k): DC against h servers
+def dc_hk_ratio(h, k) -> float:
+    """The competitive ratio of Double Coverage with ``k`` servers against ``h <= k`` servers on a
+    line or a tree: ``k (h + 1) / (k + 1)`` (Bansal, Elias, Jez, Koumoutsos, Pruhs 2018)."""
+    h, k = _check_hk(h, k, "dc_hk_ratio")
+    return k * (h + 1) / (k + 1)
+
+
+def _check_hk(h, k, owner):
+    k = check_int("k", k, low=1, owner=owner)
+    h = check_int("h", h, low=1, owner=owner)
+    if h > k:
+        raise InvalidInputError(f"The 'h' parameter of {owner} must satisfy 1 <= h <= k (the offline optimum has at "
+                                f"most as many servers as Double Coverage). Got h = {h} > k = {k}; swap them or "
+                                f"lower h.")
+    return h, k
+
+
+def _pair_sum(x) -> float:
+    """sum_{i<j} |x_i - x_j| of points on a line, O(m log m)."""
+    x = np.sort(np.asarray(x, dtype=float))
+    m = len(x)
+    return float(np.sum(x * (2 * np.arange(m) - m + 1)))
+
+
+#: largest number C(k, h) of matched subsets :func:`dc_hk_potential` enumerates
+_MAX_SUBSETS = 200_000
+
+
+def dc_hk_potential(dc_positions, opt_positions) -> float:
+    r"""The (h, k) potential of Double Coverage on a line.
+
+    With DC's servers at :math:`x_1..x_k`, the h-server adversary's at :math:`y_1..y_h`
+    (``h <= k``) and :math:`c = k(h+1)/(k+1)`:
+
+    .. math::
+
+        \Phi = \frac{1}{k+1} \sum_{i<j} |x_i - x_j|
+              + \min_{A \subseteq X,\ |A| = h} \Big[ c\, M(Y, A) + \frac{k}{k+1} \sum_{a<a' \in A} |a - a'| \Big]
+
+    where :math:`M(Y, A)` is the min-cost perfect matching between Y and A (on a line: match
+    both in sorted order). For ``h = k`` it is Chrobak-Larmore's :math:`k M + \sum_{i<j}`, for
+    ``h = 1`` it is :math:`c\, d(y, X) + \sum_{i<j} |x_i - x_j| / (k+1)`. Each request
+    changes it by at most ``c * OPT's move - DC's move`` (derivation in
+    ``docs/theory/kserver.md`` §5), so ``DC <= c OPT_h + Phi_0 - Phi_T`` on every sequence,
+    with equality exactly when every step is tight (Theorems ``kserver.dc.hk_competitive`` and
+    ``kserver.dc.hk_lower``).
+
+    Parameters
+    ----------
+    dc_positions : array-like of k reals
+    opt_positions : array-like of h reals, 1 <= h <= k
+
+    Complexity: O(C(k, h) h) (every h-subset of DC's servers).
+    """
+    x = check_float_array("dc_positions", dc_positions, ndim=1, owner="dc_hk_potential",
+                          hint="give every server a real position on the line.")
+    y = check_float_array("opt_positions", opt_positions, ndim=1, owner="dc_hk_potential",
+                          hint="give every server a real position on the line.")
+    h, k = _check_hk(len(y), len(x), "dc_hk_potential")
+    from math import comb
+
+    if comb(k, h) > _MAX_SUBSETS:
+        raise InvalidInputError(f"dc_hk_potential enumerates the C(k, h) = C({k}, {h}) = {comb(k, h)} matched subsets, "
+                                f"more than {_MAX_SUBSETS}. Use fewer servers.")
+    c = k * (h + 1) / (k + 1)
+    xs = np.sort(x)
+    ys = np.sort(y)
+    best = np.inf
+    for A in itertools.combinations(range(k), h):
+        a = xs[list(A)]
+        v = c * float(np.abs(ys - a).sum()) + k / (k + 1) * _pair_sum(a)
+        best = min(best, v)
+    return float(_pair_sum(xs) / (k + 1) + best)
+
+
+def _line_positions(metric, owner):
+    m = _metric(metric, owner)
+    if m.kind != "line":
+        raise InvalidInputError(f"The 'metric' argument of {owner} must be a line metric (metric.kind 'line'). Got "
+                                f"kind {m.kind!r}; build it with online_algs.metrics.line(positions).")
+    return m, np.asarray(m.info["positions"], dtype=float)
+
+
+def dc_hk_additive_term(metric, dc_initial, opt_initial) -> float:
+    r"""The additive term of DC's (h, k) guarantee on a line: :math:`\Phi_0` of
+    :func:`dc_hk_potential` at the two initial configurations, so that
+    ``DC <= k(h+1)/(k+1) * OPT_h + dc_hk_additive_term(...)`` for every request sequence
+    (Theorem ``kserver.dc.hk_competitive``).
+
+    When ``opt_initial`` is a subset of ``dc_initial`` (the adversary starts on h of DC's
+    points, M = 0) it is at most ``(S(X0) + k S(Y0)) / (k+1)``, ``S`` the sum of pairwise
+    distances; for ``h = k`` it equals :func:`~online_algs.kserver.dc_additive_term`.
+    """
+    from .offline import _initial
+
+    m, pos = _line_positions(metric, "dc_hk_additive_term")
+    x0 = _initial(dc_initial, m, "dc_hk_additive_term")
+    y0 = check_int_array("opt_initial", opt_initial, low=0, high=m.n - 1, owner="dc_hk_additive_term")
+    if len(np.unique(y0)) != len(y0):
+        raise InvalidInputError(f"The 'opt_initial' argument of dc_hk_additive_term must hold h distinct point "
+                                f"indices. Got {y0.tolist()}; put the servers on distinct points.")
+    _check_hk(len(y0), len(x0), "dc_hk_additive_term")
+    return dc_hk_potential(pos[x0], pos[y0])
+
+
+@dataclass
+class DCHKInstance:
+    """A lower-bound instance of Double Coverage (k servers) against an h-server adversary.
+
+    Attributes
+    ----------
+    metric : FiniteMetric
+        A line on the integer points ``0..n-1``.
+    requests : ndarray of int64
+    dc_initial, opt_initial : list of int
+        DC's k starting points and the adversary's h starting points (a subset of DC's).
+    h, k : int
+    construction : str
+        ``"sweep"`` (h = 1), ``"drift"`` (k - h <= 1) or ``"drift_parked"`` (otherwise, see
+        :func:`dc_hk_family`).
+    exact : bool
+        Every step is tight for :func:`dc_hk_potential`, hence
+        ``DC = target * schedule_cost + Phi_0 - Phi_T`` exactly.
+    ratio : float
+        The ratio DC / schedule_cost the construction attains per phase.
+    target : float
+        ``k (h+1) / (k+1)``.
+    schedule : list of tuple
+        The adversary's h-server configuration serving each request (point indices).
+    schedule_cost : float
+        The cost of ``schedule`` from ``opt_initial`` (an upper bound on OPT_h).
+    phases : int
+    """
+
+    metric: object
+    requests: np.ndarray
+    dc_initial: list
+    opt_initial: list
+    h: int
+    k: int
+    construction: str
+    exact: bool
+    ratio: float
+    target: float
+    schedule: list = field(repr=False)
+    schedule_cost: float
+    phases: int
+
+    @property
+    def opt_final(self) -> tuple:
+        """The adversary's configuration after the last request."""
+        return self.schedule[-1] if self.schedule else tuple(self.opt_initial)
+
+
+def _sweep(k, phases):
+    """h = 1: one adversary server sweeps across DC's k servers packed on 0..k+1."""
+    dc0 = [0] + list(range(2, k + 1))
+    cycle = list(range(1, k)) + [k + 1] + list(range(k, 1, -1)) + [0]
+    req = cycle * phases
+    sched = [(r,) for r in req]
+    cost = float(phases * (2 * k + 2))
+    return k + 2, dc0, [0], req, sched, cost
+
+
+def _drift(h, k, phases):
+    """k - h <= 1 (``parked = 0``) or more (``parked = k - h - 1``): a walker, h - 1 anchors, all
+    drifting right by one point per phase; ``k - h - 1`` extra DC servers parked at the left."""
+    kp = min(k - h + 1, 2)           # DC servers of the walker's group (partner + at most one free server)
+    parked = k - h - (kp - 1)        # DC servers never requested (0 when k - h <= 1)
+    G = 2 * h + 4                    # anchor spacing (pulls reach at most h + 1)
+    o = parked + 1 if parked else 0  # the parked servers sit on 0..parked-1
+    if kp == 2:
+        w0 = o + 1
+        dc0 = list(range(parked)) + [o, w0] + [w0 + j * G for j in range(1, h)]
+    else:
+        w0 = o
+        dc0 = list(range(parked)) + [w0] + [w0 + j * G for j in range(1, h)]
+    y = [w0] + [w0 + j * G for j in range(1, h)]
+    opt0 = list(y)
+    req, sched = [], []
+    for t in range(phases):
+        if kp == 2:                  # walker +2 (pulls anchor 1, or an outside move), then -1 (squeezes the free server)
+            steps = [(0, y[0] + 2), (0, y[0] + 1)]
+        else:                        # walker +1
+            steps = [(0, y[0] + 1)]
+        steps += [(j, y[j] + 1) for j in range(1, h)]   # anchor j steps +1 (returns its pulled DC server)
+        for j, q in steps:
+            y[j] = q
+            req.append(q)
+            sched.append(tuple(sorted(y)))
+    cost = float(phases * ((3 if kp == 2 else 1) + (h - 1)))
+    n = max(max(req), max(dc0)) + 2
+    return n, dc0, opt0, req, sched, cost
+
+
+def dc_hk_family(h, k, phases: int = 10) -> DCHKInstance:
+    r"""Lower-bound instances of Double Coverage with k servers against h <= k servers on a line.
+
+    The target is DC's (h, k) ratio :math:`c = k(h+1)/(k+1)` (:func:`dc_hk_ratio`). Every
+    construction is a periodic adversary schedule whose steps are *tight* for the potential
+    :func:`dc_hk_potential` (``Delta Phi = c * adversary's move - DC's move``), so that
+    ``DC = c * schedule_cost + Phi_0 - Phi_T`` exactly; since Phi is translation-invariant and
+    the configurations repeat (up to a shift), ``Phi_T = Phi_0`` and ``DC = c * schedule_cost``
+    after every whole phase. Derivations and per-phase costs: ``docs/theory/kserver.md`` §6.
+
+    * ``h = 1`` (``"sweep"``, zero drift): points ``0..k+1``; DC starts on ``0, 2, 3, ..., k``,
+      the adversary on 0. A phase requests ``1, 2, ..., k-1, k+1, k, k-1, ..., 2, 0``: unit steps
+      inside DC's span (DC pays 2, the adversary 1) and one jump of 2 outside at each end (both
+      pay 2). Per phase the adversary pays ``2k + 2``, DC ``4k``: ratio ``2k/(k+1)``.
+    * ``k - h <= 1``, ``h >= 2`` (``"drift"``): a walker and ``h - 1`` anchors spaced
+      ``2h + 4`` apart (plus, when ``k = h + 1``, one free DC server just left of the walker).
+      A phase: the walker steps ``+2`` then ``-1`` (``k = h + 1``; it pulls anchor 1's DC server by
+      2, then squeezes the free server by 1) or ``+1`` (``k = h``), then anchors 1..h-1 each step
+      ``+1`` (anchor j's DC server returns and pulls anchor j+1's; the last one is an outside
+      move). Everything shifts right by one point per phase. Per phase: ``k = h``: adversary h,
+      DC h^2 (ratio h); ``k = h + 1``: adversary h + 2, DC (h+1)^2 (ratio (h+1)^2/(h+2)).
+    * ``h >= 2``, ``k - h >= 2`` (``"drift_parked"``, **not** attaining the target): the
+      ``(h, h+1)`` drift instance with ``k - h - 1`` extra DC servers parked on the left, never
+      requested; it attains ``(h+1)^2/(h+2) < c`` (``exact = False``). No tight periodic line
+      schedule exists on the integer grids searched (``docs/theory/kserver.md`` §6.3).
+
+    The adversary starts on h of DC's initial points. OPT_h (``offline_optimum(metric, requests,
+    opt_initial)``) is at most ``schedule_cost`` and, by the upper bound, at least
+    ``schedule_cost - Phi_T / c``.
+
+    Parameters
+    ----------
+    h, k : int
+        ``1 <= h <= k``.
+    phases : int
+        Number of phases (>= 1); T = phases * (2k) for the sweep, phases * (h + 2) or
+        phases * h for the drift.
+
+    Returns
+    -------
+    DCHKInstance
+    """
+    h, k = _check_hk(h, k, "dc_hk_family")
+    phases = check_int("phases", phases, low=1, owner="dc_hk_family")
+    if h == 1:
+        n, dc0, opt0, req, sched, cost = _sweep(k, phases)
+        construction, exact, ratio = "sweep", True, 2 * k / (k + 1)
+    else:
+        n, dc0, opt0, req, sched, cost = _drift(h, k, phases)
+        exact = k - h <= 1
+        construction = "drift" if exact else "drift_parked"
+        ratio = float(h) if k == h else (h + 1) ** 2 / (h + 2)
+    metric = line(np.arange(n, dtype=float))
+    return DCHKInstance(metric=metric, requests=np.asarray(req, dtype=np.int64), dc_initial=dc0,
+                        opt_initial=opt0, h=h, k=k, construction=construction, exact=exact, ratio=float(ratio),
+                        target=k * (h + 1) / (k + 1), schedule=sched, schedule_cost=cost, phases=phases)
 
 
 def metric_kinds() -> tuple[str, ...]:
