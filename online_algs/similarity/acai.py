@@ -15,13 +15,32 @@ import math
 import numpy as np
 
 from .._validation import check_choice, check_float, check_int, check_seed
+from ..base import kernel_seed
 from ..exceptions import InvalidInputError
+from . import _kernels_acai as _ka
 from .costs import candidate_mask, gain_and_supergradient
 from .policies import _COMMON_DOC, _contract_instance, _SimilarityPolicy
 
 __all__ = ["ACAI", "GainLearnerPolicy", "acai_regret_bound", "acai_default_eta"]
 
 E_MINUS_2 = math.e - 2.0
+
+
+def _depround_seeded(y, seed):
+    """DepRound of a full fractional vector ``y`` (the rounding of the numpy twin and of
+    GainLearnerPolicy): :func:`_kernels_acai.depround_lazy` with ``s = 1`` and nothing saturated
+    or cached, so the same seed gives the same set as the lazy path on the same ``y``."""
+    from ..caching.rounding import _check_fractional
+
+    y, C = _check_fractional(y, "ACAI rounding")
+    n = len(y)
+    buf = np.empty(n, dtype=np.int64)
+    n_sel, nf, _ = _ka.depround_lazy(y, 1.0, seed, np.zeros(n, dtype=np.uint8),
+                                     buf, np.empty(n, dtype=np.int64))
+    if n_sel != C:  # pragma: no cover - only far off the capped simplex
+        raise InvalidInputError(f"DepRound produced {n_sel} items for capacity {C}; the fractional cache "
+                                f"drifted off the capped simplex.")
+    return np.sort(buf[:nf])
 
 
 def acai_default_eta(n: int, capacity: int, k: int, fetch_cost: float, horizon: int) -> float:
@@ -96,10 +115,12 @@ class _FractionalPolicy(_SimilarityPolicy):
         return ids[mask], d[mask]
 
     def _round(self, y):
+        """Round the full vector ``y`` (numpy twin): DepRound fed with :func:`_ka.uniforms` of a seed
+        drawn from the policy's generator (the stream of the lazy kernel), or coupled Madow."""
         if self.capacity_ >= self._ds.n:
             return np.arange(self._ds.n, dtype=np.int64)
         if self.rounding == "depround":
-            return self._depround(y, self._rng)
+            return _depround_seeded(y, kernel_seed(self._rng))
         return self._coupled(y)
 
     def _move_to(self, ids) -> float:
@@ -191,6 +212,14 @@ class ACAI(_FractionalPolicy):
         self.cache_index = cache_index
         self.seed = seed
 
+    #: run the numpy slow twin (full y vector, ``_learn``, ``_round``, ``_move_to``: O(N) per request)
+    _reference = False
+    #: numpy twin only: project on the candidates plus an aggregate of the rest (exact, see ``_learn``);
+    #: False = full-vector projection (implies the numpy twin)
+    _reduced_projection = True
+    #: recompute the lazy state's sum of v exactly every that many lazy steps (round-off drift)
+    _refresh_every = 4096
+
     def reset(self):
         self._reset_fractional()
         ds = self._ds
@@ -203,15 +232,35 @@ class ACAI(_FractionalPolicy):
         from ..caching.projections import project_capped_simplex_kl
 
         self._project = project_capped_simplex_kl
-        self._yv = np.full(ds.n, self.capacity_ / ds.n)
+        self._lazy = not (self._reference or not self._reduced_projection)
+        self._renormalized = 0
+        self._set_fractional(np.full(ds.n, self.capacity_ / ds.n))
+
+    def _set_fractional(self, y):
+        n = self._ds.n
+        if not self._lazy:
+            self._yv = y
+            return
+        self._v = np.empty(n)
+        self._satpos = np.empty(n, dtype=np.int64)
+        self._satlist = np.empty(n, dtype=np.int64)
+        self._st = np.zeros(2)        # [scale s, sum of v over the unsaturated items]
+        self._cnt = np.zeros(1, dtype=np.int64)   # number of saturated items
+        _ka.lazy_init(np.asarray(y, dtype=np.float64), self._v, self._satpos, self._satlist, self._st, self._cnt)
+        self._cached = np.zeros(n, dtype=np.uint8)
+        self._fetched = np.empty(n, dtype=np.int64)
+        self._evicted_buf = np.empty(n, dtype=np.int64)
+        self._steps_since_refresh = 0
 
     def _y(self):
-        return self._yv
-
-    #: project on the candidates plus an aggregate of the rest (exact, see ``_learn``); False = full vector
-    _reduced_projection = True
+        if not self._lazy:
+            return self._yv
+        y = np.empty(self._ds.n)
+        _ka.materialize(self._v, self._st[0], y)
+        return y
 
     def _learn(self, ids, g):
+        """Numpy twin of :func:`_kernels_acai.omd_lazy_step` (O(N) per request)."""
         if self.capacity_ >= self._ds.n:
             return
         y = self._yv
@@ -230,15 +279,83 @@ class ACAI(_FractionalPolicy):
         np.minimum(y, 1.0, out=y)
         y[ids] = np.minimum(1.0, c * yt)
 
+    # ------------------------------------------------------------------ lazy (kernel) path
+    def _lazy_learn(self, ids, d) -> float:
+        """Gain, supergradient and OMD step on the lazy state: O(K log K) for K candidates."""
+        ds = self._ds
+        learn = self.capacity_ < ds.n
+        G = _ka.acai_learn(ids, d, ds.k, ds.fetch_cost, self.eta_, float(self.capacity_), learn, self._v,
+                           self._satpos, self._satlist, self._st, self._cnt)
+        if not learn:
+            return G
+        self._steps_since_refresh += 1
+        s = self._st[0]
+        if s < _ka.SCALE_MIN or s > _ka.SCALE_MAX or self._steps_since_refresh >= self._refresh_every:
+            # v <- s v, s <- 1 (the scale under/overflows after ~230 / log(1/c) steps) and an exact
+            # re-summation of v (round-off drift of the running sum): O(N) every _refresh_every steps
+            if s < _ka.SCALE_MIN or s > _ka.SCALE_MAX:
+                self._renormalized += 1
+            _ka.renormalize(self._v, self._satpos, self._st)
+            self._steps_since_refresh = 0
+        return G
+
+    def _lazy_round(self) -> float:
+        """Re-round the lazy state and apply the difference to the cache and its index (batched)."""
+        n = self._ds.n
+        if self.capacity_ >= n:
+            fetched = np.flatnonzero(self._cached == 0)
+            evicted = np.empty(0, dtype=np.int64)
+        elif self.rounding == "depround":
+            n_sel, nf, ne = _ka.depround_lazy(self._v, self._st[0], kernel_seed(self._rng),
+                                              self._cached, self._fetched, self._evicted_buf)
+            if n_sel != self.capacity_:  # pragma: no cover - only if the state drifted off the simplex
+                raise InvalidInputError(f"ACAI: DepRound selected {n_sel} objects for capacity {self.capacity_}; "
+                                        f"the fractional state drifted off the capped simplex.")
+            fetched = self._fetched[:nf].copy()
+            evicted = self._evicted_buf[:ne].copy()
+        else:
+            new = np.zeros(n, dtype=bool)
+            new[self._coupled(self._y())] = True
+            cur = self._cached.astype(bool)
+            fetched = np.flatnonzero(new & ~cur)
+            evicted = np.flatnonzero(cur & ~new)
+        return self._apply_moves(fetched, evicted)
+
+    def _apply_moves(self, fetched, evicted) -> float:
+        """Evict then insert, one batched index call each (``remove`` before ``add``: the slots free first)."""
+        if len(evicted):
+            self._evict_ids([int(o) for o in evicted])
+            self._cached[evicted] = 0
+        if len(fetched):
+            self._cached[fetched] = 1
+            return self._insert(fetched)
+        return 0.0
+
     def _step(self, q, E):
-        return self._fractional_step(q, E)
+        if not self._lazy:
+            return self._fractional_step(q, E)
+        movement = 0.0
+        if self._t == 0 and not self._order:  # the first integral cache is fetched before the first request
+            movement += self._lazy_round()
+        self._t += 1
+        k = self._ds.k
+        cand, dist, cached = self._view(q, E[:k])
+        order, service = self._answer(cand, dist, cached)
+        if cached[order].all():
+            self._hits += 1
+        ids, d = self._candidates(q, E)
+        self._n_cand += len(ids)
+        self._frac_gain += self._lazy_learn(ids.astype(np.int64), d)
+        if self._t % self.round_every_ == 0:
+            movement += self._lazy_round()
+        return service, movement
 
     def warm(self, ids) -> None:
         """Start from the integral cache ``ids`` (``len(ids) == capacity``) and the fractional state
         ``(1 - 1e-3) 1_ids + 1e-3 h/N``. As for every policy, :func:`online_algs.run` resets and so
         discards it: call ``reset()``, ``warm(ids)``, then ``serve`` yourself (see
         ``_SimilarityPolicy.warm``)."""
-        if not hasattr(self, "_yv"):
+        if not hasattr(self, "_lazy"):
             self.reset()
         ids = self._ds.check_ids(ids, "ids", "ACAI.warm")
         if len(np.unique(ids)) != self.capacity_ or len(ids) != self.capacity_:
@@ -248,12 +365,19 @@ class ACAI(_FractionalPolicy):
         eps = 1e-3
         y = np.full(self._ds.n, eps * self.capacity_ / self._ds.n)
         y[ids] += 1.0 - eps
-        self._yv = y
+        self._set_fractional(y)
+        if self._lazy:
+            self._cached[ids] = 1
 
     @property
     def fractional_state(self) -> np.ndarray:
         """A copy of the fractional cache ``y``."""
-        return np.array(self._yv)
+        return np.array(self._y())
+
+    def _finalize(self, result):
+        super()._finalize(result)
+        if self._lazy:
+            result.info["renormalized"] = self._renormalized
 
     @classmethod
     def _contract_cases(cls):
