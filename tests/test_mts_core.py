@@ -56,6 +56,43 @@ def test_work_function_lipschitz_monotone_and_opt(m, data):
     assert W[-1].min() == pytest.approx(offline_optimum(m, c).value, rel=1e-12, abs=1e-12)
 
 
+def _plain_min_plus(D, c, s0):
+    """The unpruned work-function recursion, one numpy min-plus product per task."""
+    W = [np.array(D[s0], dtype=float)]
+    for ct in c:
+        W.append(np.min((W[-1] + ct)[:, None] + D, axis=0))
+    return np.array(W)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_work_function_pruned_kernel_is_bit_exact(kind, rng):
+    """The general kernel skips dominated rows; its result must equal the plain min-plus exactly,
+    also on metrics whose triangle inequality is tight (line, tree) and with forbidden states."""
+    n = 60
+    m = random_metric(kind, n, seed=3)
+    g = FiniteMetric(np.array(m.d))            # kind "general": the pruned min-plus kernel
+    c = _with_inf(rng.uniform(0, m.diameter, size=(150, n)), rng, p=0.05)
+    W = work_function(g, c, start=5)
+    np.testing.assert_array_equal(W, _plain_min_plus(np.asarray(g.d), c, 5))
+    res = run(WorkFunctionAlgorithm(g, start=5), c)
+    slow = run(WorkFunctionAlgorithm(g, start=5), c, fast=False)
+    assert res.states == slow.states
+
+
+def test_work_function_pruned_kernel_exact_with_triangle_slack(rng):
+    """A matrix accepted within a loose tolerance (triangle violated by up to tol * diameter):
+    the pruning margin includes the slack, so the result is still the plain min-plus."""
+    n = 40
+    x = rng.uniform(0, 10, size=n)
+    d = np.abs(x[:, None] - x[None, :])
+    noise = rng.uniform(0, 1e-4, size=(n, n))
+    d = d + (noise + noise.T) / 2
+    np.fill_diagonal(d, 0.0)
+    m = FiniteMetric(d, tol=1e-4)
+    c = rng.uniform(0, 2, size=(200, n))
+    np.testing.assert_array_equal(work_function(m, c, start=0), _plain_min_plus(np.asarray(m.d), c, 0))
+
+
 def test_work_function_example():
     W = work_function(uniform(3), np.array([[1.0, 0.0, 0.0]]))
     np.testing.assert_array_equal(W, [[0, 1, 1], [1, 1, 1]])

@@ -97,7 +97,7 @@ def offline_optimum(metric, costs, start=0, method="dp") -> OfflineResult:
     check_choice("method", method, ("dp", "lp", "brute"), owner="offline_optimum")
     m, c, s0 = _prepare(metric, costs, start, "offline_optimum")
     if method == "dp":
-        D, kind, dist, wstar = _metric_args(m)
+        D, kind, dist, wstar, _ = _metric_args(m)
         value, states = K.dp_optimum_kernel(D, c, s0, kind, dist, wstar)
         return OfflineResult(value=float(value), states=states, method="dp")
     if method == "brute":

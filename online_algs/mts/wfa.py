@@ -120,8 +120,8 @@ class WorkFunctionAlgorithm(_MTSBase):
         return float(c[s]), float(D[prev, s])
 
     def _run_batch(self, seq, series, states, thin):
-        D, kind, dist, wstar = self._margs
-        st, svc, mov, w = K.wfa_kernel(D, seq, self.start_, kind, dist, wstar)
+        D, kind, dist, wstar, slack = self._margs
+        st, svc, mov, w = K.wfa_kernel(D, seq, self.start_, kind, dist, wstar, slack)
         self._w = w
         self._cur = int(st[-1])
         return _batch_result(self, self.start_, st, svc, mov, series, states, thin)

@@ -30,7 +30,13 @@ __all__ = ["work_function"]
 
 
 def _metric_args(metric: FiniteMetric):
-    """(D, kind code, uniform distance, star weights) for the kernels."""
+    """(D, kind code, uniform distance, star weights, triangle slack) for the kernels.
+
+    The slack bounds how much the matrix may violate the triangle inequality: validation
+    accepts violations up to ``tol * max d`` and then symmetrises (at most as much again); the
+    trusted constructors are metrics up to rounding. The general min-plus kernel adds a
+    rounding term and skips rows only beyond that margin, so its result stays exact.
+    """
     D = np.ascontiguousarray(metric.d, dtype=np.float64)
     dist = 0.0
     wstar = np.zeros(0)
@@ -41,12 +47,13 @@ def _metric_args(metric: FiniteMetric):
     elif metric.kind == "star" and "weights" in metric.info and metric.n > 1:
         kind = K.KIND_STAR
         wstar = np.ascontiguousarray(metric.info["weights"], dtype=np.float64)
-    return D, kind, dist, wstar
+    slack = 3.0 * float(metric.tol) * (float(D.max()) if D.size else 0.0)
+    return D, kind, dist, wstar, slack
 
 
 def _np_step(a: np.ndarray, margs) -> np.ndarray:
     """One work-function step in numpy: the twin of the kernels' ``_step`` (same sums, exact minima)."""
-    D, kind, dist, wstar = margs
+    D, kind, dist, wstar, _ = margs
     if kind == K.KIND_UNIFORM:
         return np.minimum(a, a.min() + dist)
     if kind == K.KIND_STAR:
@@ -101,8 +108,8 @@ def work_function(metric, costs, start=0) -> np.ndarray:
            [1., 1., 1.]])
     """
     m, c, s0 = _prepare(metric, costs, start, "work_function")
-    D, kind, dist, wstar = _metric_args(m)
-    return K.work_function_kernel(D, c, s0, kind, dist, wstar)
+    D, kind, dist, wstar, slack = _metric_args(m)
+    return K.work_function_kernel(D, c, s0, kind, dist, wstar, slack)
 
 
 def _check_states(name, states, n, T, owner):
