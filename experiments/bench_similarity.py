@@ -12,7 +12,14 @@ Times are process CPU times (``time.process_time``, Faiss on one thread) so that
 machine does not inflate them.
 
 * ``ratio = overhead / local`` (target <= 1) and queries per second including the remote search
-  (batched over the run, IVF ``nprobe`` lists, its recall@k against exact search printed).
+  (batched over the run, IVF ``nprobe`` lists, its recall@k against exact search printed);
+* ``fetch/req``: objects inserted in the cache per request (index inserts; AÇAI's re-rounding).
+
+AÇAI rows: ``ACAI(numpy twin)`` is the full-vector numpy path (the code before the lazy kernels,
+O(N) Python/numpy per request), ``ACAI`` the lazy-scale kernels with DepRound every request (the
+default), ``(IDMap2)`` the same on the ``IndexIDMap2`` cache index, ``(coupled)`` coupled Madow
+rounding, ``(round_every=R)`` DepRound every R requests. The last line times
+``IndexIDMap2.remove_ids`` per object against one batched call.
 
     python -m experiments.bench_similarity            # h = 10^4, N = 10^5, d = 128 and 784
     python -m experiments.bench_similarity --quick    # h = 2000, N = 20000, d = 128
@@ -90,12 +97,20 @@ def bench(N, h, d, T, k=10, n_candidates=64, seed=0, policies=None):
         "Duel": lambda: Duel(ds, h, cache_index=ci, seed=0),
         "ExactLRU": lambda: ExactLRU(ds, h, cache_index=ci),
         "ExactLFU": lambda: ExactLFU(ds, h, cache_index=ci),
+        "ACAI(numpy twin)": lambda: _numpy_twin(ACAI(ds, h, n_candidates=n_candidates, horizon=T, cache_index=ci,
+                                                     seed=0)),
         "ACAI": lambda: ACAI(ds, h, n_candidates=n_candidates, horizon=T, cache_index=ci, seed=0),
+        "ACAI(IDMap2)": lambda: ACAI(ds, h, n_candidates=n_candidates, horizon=T, cache_index="faiss-flat", seed=0),
+        "ACAI(coupled)": lambda: ACAI(ds, h, n_candidates=n_candidates, horizon=T, rounding="coupled",
+                                      cache_index=ci, seed=0),
+        "ACAI(round_every=10)": lambda: ACAI(ds, h, n_candidates=n_candidates, horizon=T, round_every=10,
+                                              cache_index=ci, seed=0),
         "ACAI(round_every=50)": lambda: ACAI(ds, h, n_candidates=n_candidates, horizon=T, round_every=50,
                                               cache_index=ci, seed=0),
     }
     rows = []
-    print(f"{'policy':22s} {'local us':>9s} {'overhead us':>12s} {'overhead/local':>15s} {'qps':>8s} {'cost/req':>9s}")
+    print(f"{'policy':22s} {'local us':>9s} {'overhead us':>12s} {'overhead/local':>15s} {'qps':>8s} {'cost/req':>9s} "
+          f"{'fetch/req':>9s}")
     for name, make in makers.items():
         if policies and name.split("(")[0] not in policies:
             continue
@@ -115,8 +130,39 @@ def bench(N, h, d, T, k=10, n_candidates=64, seed=0, policies=None):
         over = total - local
         qps = 1.0 / (total + t_remote)
         rows.append((name, local, over))
-        print(f"{name:22s} {local * 1e6:9.0f} {over * 1e6:12.0f} {over / local:15.2f} {qps:8.0f} {cost / T:9.3f}")
+        print(f"{name:22s} {local * 1e6:9.0f} {over * 1e6:12.0f} {over / local:15.2f} {qps:8.0f} {cost / T:9.3f} "
+              f"{alg._inserted / T:9.2f}")
+    if not policies or "ACAI" in policies:
+        _idmap_remove_cost(cat, warm_ids)
     return rows
+
+
+def _numpy_twin(alg):
+    """AÇAI's slow twin (full y vector, O(N) numpy per request): the code before the lazy kernels."""
+    alg._reference = True
+    return alg
+
+
+def _idmap_remove_cost(cat, ids, n_remove=20, reps=5):
+    """IndexIDMap2.remove_ids on the h-vector cache: one call per object against one batched call."""
+    from online_algs.similarity import FaissFlatIndex
+
+    t_one = t_batch = 0.0
+    for r in range(reps):
+        idx = FaissFlatIndex(cat.shape[1])
+        idx.add(ids, cat[ids])
+        out = ids[r * 2 * n_remove:(r * 2 + 1) * n_remove]
+        t0 = time.process_time()
+        for o in out:
+            idx.remove([o])
+        t_one += time.process_time() - t0
+        out = ids[(r * 2 + 1) * n_remove:(r * 2 + 2) * n_remove]
+        t0 = time.process_time()
+        idx.remove(out)
+        t_batch += time.process_time() - t0
+    print(f"IndexIDMap2.remove_ids on {len(ids)} vectors, {n_remove} ids: one call per id {t_one / reps * 1e6:.0f} us, "
+          f"one batched call {t_batch / reps * 1e6:.0f} us (ratio {t_one / max(t_batch, 1e-9):.1f}); AÇAI removes "
+          f"the evicted objects of a request in one call")
 
 
 def main(argv=None):

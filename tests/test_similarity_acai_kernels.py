@@ -345,3 +345,33 @@ def test_lazy_acai_same_seed_same_result():
     ds, q = _rand(54, n=30, T=60, k=2)
     r = [online_algs.run(ACAI(ds, 4, seed=8), q, states=True) for _ in range(2)]
     assert r[0].states == r[1].states and r[0].total_cost == r[1].total_cost
+
+
+def test_slot_index_batched_updates_keep_the_per_id_slot_order():
+    """FaissSlotIndex writes a batch at once; the slots are those one pop()/append() per id would use."""
+    from online_algs.similarity import BruteForceIndex, FaissSlotIndex
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(80, 4))
+    idx, bf = FaissSlotIndex(4, 30), BruteForceIndex(4)
+    free = list(range(29, -1, -1))
+    slot_of = {}
+    present = []
+    for _ in range(40):
+        out = list(rng.choice(present, size=min(len(present), int(rng.integers(0, 6))), replace=False)) if present \
+            else []
+        idx.remove(out)
+        bf.remove(out)
+        for o in out:
+            free.append(slot_of.pop(int(o)))
+            present.remove(o)
+        pool = [o for o in range(80) if o not in present]
+        new = list(rng.choice(pool, size=min(len(free), int(rng.integers(0, 6))), replace=False))
+        idx.add(new, X[new])
+        bf.add(new, X[new])
+        for o in new:
+            slot_of[int(o)] = free.pop()
+            present.append(o)
+        assert idx._slot_of == slot_of
+        Q = rng.normal(size=(3, 4))
+        np.testing.assert_array_equal(idx.search(Q, 5)[1], bf.search(Q, 5)[1])

@@ -211,8 +211,8 @@ class FaissSlotIndex(_BaseIndex):
 
     The ``capacity`` slots are preallocated; an empty slot holds a far-away sentinel vector and
     is filtered from the results. ``add`` writes vectors into free slots and ``remove`` writes the
-    sentinel back: O(d) per id, against O(n) compaction plus a reverse-map rebuild for
-    ``IndexIDMap2.remove_ids``. ``search`` O(m capacity d). Float32 inside, distances converted to
+    sentinel back, each as one batched write: O(d) per id, against O(n) compaction plus a
+    reverse-map rebuild per ``IndexIDMap2.remove_ids`` call. ``search`` O(m capacity d). Float32 inside, distances converted to
     Euclidean (not squared) float64.
     """
 
@@ -241,21 +241,27 @@ class FaissSlotIndex(_BaseIndex):
         if len(ids) > len(self._free):
             raise InvalidInputError(f"FaissSlotIndex.add: {len(ids)} new ids do not fit the {len(self._free)} free "
                                     f"slots (capacity {self.capacity}); remove ids first.")
-        for i, vec in zip(ids, v):
-            slot = self._free.pop()
-            self._xb[slot] = vec
-            self._slot_id[slot] = int(i)
-            self._slot_of[int(i)] = slot
-            self._ids.add(int(i))
+        n = len(ids)
+        if n == 0:
+            return
+        slots = self._free[-n:][::-1]  # the slots one pop() per id would take, in the same order
+        del self._free[-n:]
+        id_list = ids.tolist()
+        self._xb[slots] = v            # one batched write (float32)
+        self._slot_id[slots] = ids
+        self._slot_of.update(zip(id_list, slots))
+        self._ids.update(id_list)
 
     def remove(self, ids) -> None:
         ids = self._check_known_ids(ids)
-        for i in ids:
-            slot = self._slot_of.pop(int(i))
-            self._xb[slot] = self.SENTINEL
-            self._slot_id[slot] = -1
-            self._free.append(slot)
-            self._ids.discard(int(i))
+        if len(ids) == 0:
+            return
+        id_list = ids.tolist()
+        slots = [self._slot_of.pop(i) for i in id_list]
+        self._xb[slots] = self.SENTINEL
+        self._slot_id[slots] = -1
+        self._free.extend(slots)
+        self._ids.difference_update(id_list)
 
     def search(self, queries, k: int):
         q, k = self._check_queries(queries, k)

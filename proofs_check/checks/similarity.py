@@ -63,11 +63,14 @@ def _(ctx):
 @theorem("similarity.depround.marginals",
          statement="DepRound keeps the marginals (P(o cached) = y_o) and E[G(r, DepRound(y))] >= (1 - 1/e) G(r, y) "
                    "for the k-NN gain.",
-         reference="Gandhi, Khuller, Parthasarathy, Srinivasan J.ACM 2006; AÇAI (Si Salem, Neglia, Carra ITC 2021)",
+         reference="Gandhi, Khuller, Parthasarathy, Srinivasan J.ACM 2006; AÇAI (Si Salem, Neglia, Carra ITC 2021); "
+                   "one-uniform-per-merge-run form: docs/theory/acai_gain.md section 9",
          kind="lower", algorithms=["ACAI"], families=["random-fractional"])
 def _(ctx):
+    from online_algs.base import kernel_seed
     from online_algs.caching.projections import project_capped_simplex_kl
     from online_algs.caching.rounding import depround
+    from online_algs.similarity.acai import _depround_seeded
     from online_algs.similarity.costs import gain
 
     M = ctx.pick(4000, 40000)
@@ -95,11 +98,26 @@ def _(ctx):
         yield ctx.upper(z, 4.5, algorithm="DepRound", family="random-fractional", seed=i,
                         instance=inst + " (max marginal z-score)", detail="max_o |freq_o - y_o| / standard error")
         Gy = gain(d, y, k, cf)
+        # AÇAI's kernel (one uniform per run of merges, seeds drawn per rounding as in ACAI)
+        freq_k = np.zeros(n)
+        gains_k = np.empty(M)
+        for m in range(M):
+            ids = _depround_seeded(y, kernel_seed(gen))
+            freq_k[ids] += 1
+            x = np.zeros(n)
+            x[ids] = 1
+            gains_k[m] = gain(d, x, k, cf)
+        zk = float(np.max(np.abs(freq_k / M - y) / se))
+        yield ctx.upper(zk, 4.5, algorithm="DepRound (ACAI kernel)", family="random-fractional", seed=i,
+                        instance=inst + " (max marginal z-score)", detail="max_o |freq_o - y_o| / standard error")
         if Gy <= 1e-12:
             continue
         mean, ci = mean_ci(gains / Gy)
         yield ctx.lower(mean, ONE_MINUS_INV_E, use_ci=True, ci=ci, algorithm="DepRound", family="random-fractional",
                         instance=inst + " (E[G(round y)] / G(y))", seed=i)
+        mean, ci = mean_ci(gains_k / Gy)
+        yield ctx.lower(mean, ONE_MINUS_INV_E, use_ci=True, ci=ci, algorithm="DepRound (ACAI kernel)",
+                        family="random-fractional", instance=inst + " (E[G(round y)] / G(y))", seed=i)
 
 
 def _acai_regret(ds, queries, h, T, seed, eta=None):
@@ -181,6 +199,50 @@ def _(ctx):
     yield ctx.report(slope, 0.5, algorithm="ACAI", family=name,
                      instance=f"N={ds.n}, h={h}, T in {Ts}, default eta(T): log-log slope of fractional regret vs LP",
                      detail=f"regrets {[round(r, 3) for r in regs]}; the bound grows like sqrt(T) (slope 0.5)")
+
+
+@theorem("similarity.acai.lazy",
+         statement="AÇAI's lazy-scale state (y = min(1, s v), multiplicative step on the candidates only, KL "
+                   "projection on the candidates plus the aggregate mass of the rest) equals the full-vector OMD "
+                   "iterate (y[ids] *= exp(eta g), then the KL projection of the whole N-vector) after every "
+                   "request, and the kernel policy makes the same integral caches as the numpy policy (same seed).",
+         reference="derived in docs/theory/acai_gain.md section 8",
+         kind="identity", algorithms=["ACAI"], families=["gaussian"])
+def _(ctx):
+    import online_algs
+    from online_algs.caching.projections import project_capped_simplex_kl
+    from online_algs.similarity import ACAI, Datastore, gaussian_mixture_workload
+    from online_algs.similarity.costs import candidate_mask, gain_and_supergradient
+
+    T = ctx.pick(300, 2000)
+    for i, (n, h, k, eta) in enumerate(ctx.pick([(300, 15, 2, None), (200, 10, 3, 2.0)],
+                                                [(300, 15, 2, None), (200, 10, 3, 2.0), (1000, 50, 5, 1.0),
+                                                 (500, 100, 1, 4.0)])):
+        cat, q, meta = gaussian_mixture_workload(n_catalog=n, T=T, dim=4, n_clusters=10, seed=ctx.seed_for(i))
+        ds = Datastore(cat, k=k, fetch_cost=meta["nn_distance"])
+        alg = ACAI(ds, h, eta=eta, horizon=T, seed=ctx.seed_for(i, 1))
+        alg.reset()
+        y = np.full(n, h / n)  # the full-vector OMD iterate, computed independently of the lazy state
+        err = 0.0
+        for t in range(T):
+            alg.serve(q[t])
+            dist = ds.distances(q[t])
+            ids = np.flatnonzero(candidate_mask(dist, k, ds.fetch_cost))
+            _, g = gain_and_supergradient(dist[ids], y[ids], k, ds.fetch_cost)
+            z = y.copy()
+            z[ids] *= np.exp(alg.eta_ * g)
+            y = project_capped_simplex_kl(z, h)
+            err = max(err, float(np.max(np.abs(alg.fractional_state - y))))
+        inst = f"N={n}, h={h}, k={k}, T={T}, eta={alg.eta_:.3g}"
+        yield ctx.identity(err, 1e-9, algorithm="ACAI (lazy state)", family="gaussian", instance=inst,
+                           detail="max_t max_o |y_lazy - y_full-vector OMD|")
+        fast = online_algs.run(ACAI(ds, h, eta=eta, horizon=T, seed=ctx.seed_for(i, 2)), q, states=True)
+        ref = ACAI(ds, h, eta=eta, horizon=T, seed=ctx.seed_for(i, 2))
+        ref._reference = True
+        slow = online_algs.run(ref, q, states=True, fast=False)
+        diff = sum(a != b for a, b in zip(fast.states, slow.states))
+        yield ctx.identity(float(diff), 0.5, algorithm="ACAI (kernels vs numpy twin)", family="gaussian",
+                           instance=inst, detail="requests whose integral caches differ (same seed)")
 
 
 def _swap_gap(ds, cache, sample):
