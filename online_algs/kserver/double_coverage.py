@@ -56,8 +56,10 @@ class DoubleCoverage(RequestThenMove):
 
     Guarantee: DC <= k OPT + sum_{i<j} d(init_i, init_j) on lines and trees (Theorem
     ``kserver.dc.competitive``; Chrobak, Karloff, Payne, Vishwanathan 1991; Chrobak, Larmore
-    1991); against an h-server optimum the ratio is k(h+1)/(k+1) (Theorem
-    ``kserver.dc.lower_family``; Bansal, Elias, Jez, Koumoutsos, Pruhs 2018).
+    1991); against an h-server optimum (h <= k) the ratio is k(h+1)/(k+1) (Bansal, Elias, Jez,
+    Koumoutsos, Pruhs 2018): on a line DC <= k(h+1)/(k+1) OPT_h + ``dc_hk_additive_term``
+    (Theorem ``kserver.dc.hk_competitive``), with equality up to the potential on the
+    ``dc_hk_family`` instances (Theorems ``kserver.dc.hk_lower`` and ``kserver.dc.lower_family``).
 
     Parameters
     ----------

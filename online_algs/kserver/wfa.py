@@ -84,8 +84,11 @@ class WorkFunctionKServer(_PointServers):
     costs O(C(n,k) k^2) (numba kernel ``wfa_batch``; ``serve`` is its vectorised numpy slow
     twin); w_0 costs O(C(n,k) k^3) (Hungarian method).
 
-    Guarantee: WFA <= (2k-1) OPT + C (Theorem ``kserver.wfa.competitive``; Koutsoupias,
-    Papadimitriou, J.ACM 1995); no deterministic algorithm beats k (Theorem
+    Guarantee: WFA <= (2k-1) OPT + C with C = 2 sum_{i<j} d(init_i, init_j) when OPT starts from
+    the same configuration (Theorem ``kserver.wfa.competitive``; Koutsoupias, Papadimitriou,
+    J.ACM 1995; the constant is -Phi(w_0) for their potential, derived in
+    ``docs/theory/kserver.md`` §4 and checked step by step by Theorem
+    ``kserver.wfa.extended_cost``); no deterministic algorithm beats k (Theorem
     ``kserver.deterministic.lower_bound``).
 
     Parameters
