@@ -76,6 +76,12 @@ def _entropic_hst(metric, seed):
     return EntropicHSTMTS(metric, seed=seed)
 
 
+def _multiscale_hst(metric, seed):
+    from online_algs.mts import MultiscaleHSTMTS
+
+    return MultiscaleHSTMTS(metric, seed=seed)
+
+
 ALGORITHMS: dict[str, AlgSpec] = {
     "WFA": AlgSpec(_wfa, adaptive=True),
     "Greedy": AlgSpec(_greedy, adaptive=True),
@@ -89,6 +95,9 @@ try:  # part 2's entropic algorithms, when the package provides them
     ALGORITHMS["EntropicStar"] = AlgSpec(_entropic_star, kinds=("uniform", "star"))
     # a transport LP per task on non-HST metrics: kept out of the quick grid (the figure's caption says so)
     ALGORITHMS["EntropicHST"] = AlgSpec(_entropic_hst, quick_kinds=("uniform", "star", "hst"))
+    from online_algs.mts import MultiscaleHSTMTS as _MH  # noqa: F401
+
+    ALGORITHMS["MultiscaleHST"] = AlgSpec(_multiscale_hst, quick_kinds=("uniform", "star", "hst"))
 except ImportError:  # pragma: no cover
     pass
 
@@ -222,7 +231,7 @@ EXPERIMENT = Experiment(
     name="mts_ratio",
     description="MTS algorithms (WFA, randomized uniform, greedy, entropic) vs the exact optimum: competitive "
                 "ratio against n on every metric family (each algorithm on the families it accepts; the quick grid "
-                "runs EntropicHST on uniform, star and HST metrics only), random/elementary tasks and the cruel "
+                "runs EntropicHST and MultiscaleHST on uniform, star and HST metrics only), random/elementary tasks and the cruel "
                 "taskmaster.",
     grid={"kind": KINDS, "n": [2, 3, 4, 6, 8, 12, 16], "family": FAMILIES, "T": [5000], "seed": [0, 1, 2],
           "quick": [False]},
