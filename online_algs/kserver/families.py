@@ -377,8 +377,8 @@ def dc_hk_family(h, k, phases: int = 10) -> DCHKInstance:
     h, k : int
         ``1 <= h <= k``.
     phases : int
-        Number of phases (>= 1); T = phases * (2k) for the sweep, phases * (h + 2) or
-        phases * h for the drift.
+        Number of phases (>= 1); T = phases * 2k requests for the sweep, phases * h for the
+        drift with k = h and phases * (h + 1) otherwise.
 
     Returns
     -------
