@@ -125,7 +125,8 @@ def dc_hk_line_family(D: int = 20, phases: int = 10):
     (``s = +1, -1, +1, ...``; DC and OPT pay D), then squeeze back: requests
     ``c + s D - s i`` for ``i = 1..D/2`` (DC pays D, OPT D/2). Per phase DC pays 2D and the
     1-server OPT (forced to follow the requests) pays 3D/2: the ratio tends to
-    4/3 = k(h+1)/(k+1) (derivation in ``docs/theory/kserver.md``).
+    4/3 = k(h+1)/(k+1) (derivation in ``docs/theory/kserver.md``). For every ``1 <= h <= k`` see
+    :func:`dc_hk_family` (its ``h = 1`` sweep attains 2k/(k+1) exactly, with no additive term).
 
     Returns ``(metric, requests, dc_initial, opt_initial)``.
     """
@@ -345,12 +346,13 @@ def _drift(h, k, phases):
 def dc_hk_family(h, k, phases: int = 10) -> DCHKInstance:
     r"""Lower-bound instances of Double Coverage with k servers against h <= k servers on a line.
 
-    The target is DC's (h, k) ratio :math:`c = k(h+1)/(k+1)` (:func:`dc_hk_ratio`). Every
-    construction is a periodic adversary schedule whose steps are *tight* for the potential
-    :func:`dc_hk_potential` (``Delta Phi = c * adversary's move - DC's move``), so that
-    ``DC = c * schedule_cost + Phi_0 - Phi_T`` exactly; since Phi is translation-invariant and
-    the configurations repeat (up to a shift), ``Phi_T = Phi_0`` and ``DC = c * schedule_cost``
-    after every whole phase. Derivations and per-phase costs: ``docs/theory/kserver.md`` §6.
+    The target is DC's (h, k) ratio :math:`c = k(h+1)/(k+1)` (:func:`dc_hk_ratio`). The exact
+    constructions (``exact = True``) are periodic adversary schedules whose steps are all *tight*
+    for the potential :func:`dc_hk_potential` (``Delta Phi = c * adversary's move - DC's move``),
+    so that ``DC = c * schedule_cost + Phi_0 - Phi_T`` exactly; since Phi is
+    translation-invariant and the configurations repeat (up to a shift), ``Phi_T = Phi_0`` and
+    ``DC = c * schedule_cost`` after every whole phase (Theorem ``kserver.dc.hk_lower``).
+    Derivations and per-phase costs: ``docs/theory/kserver.md`` §6. Complexity: O(T h).
 
     * ``h = 1`` (``"sweep"``, zero drift): points ``0..k+1``; DC starts on ``0, 2, 3, ..., k``,
       the adversary on 0. A phase requests ``1, 2, ..., k-1, k+1, k, k-1, ..., 2, 0``: unit steps
