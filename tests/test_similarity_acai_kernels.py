@@ -192,6 +192,26 @@ def test_depround_lazy_matches_python_twin(seed):
     np.testing.assert_array_equal(_depround_seeded(y, seed), want)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_depround_lazy_matches_python_twin_on_long_merge_runs(seed):
+    """A warm-cache-like state (a few objects near 1, many tiny ones): the merge fast path runs."""
+    rng = np.random.default_rng(seed)
+    n, C = 3000, 40
+    y = np.full(n, 1e-3 * C / n)
+    big = rng.choice(n, size=C, replace=False)
+    y[big] += 1.0 - 1e-3
+    if seed % 2:
+        y = project_capped_simplex_kl(y * np.exp(rng.uniform(0, 3, size=n) * (rng.random(n) < 0.05)), C)
+    v, satpos, satlist, st_, cnt = _lazy(y)
+    cached = np.zeros(n, dtype=np.uint8)
+    cached[big] = 1
+    f, e = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    n_sel, nf, ne = ka.depround_lazy(v, st_[0], seed, cached, f, e)
+    want = naive_depround_merge(y, ka.uniforms(seed, n))
+    assert n_sel == len(want) == C
+    assert set(f[:nf]) == set(want) - set(big) and set(e[:ne]) == set(big) - set(want)
+
+
 def _exact_pairwise_depround(y):
     """Exact distribution of the one-draw-per-pairing DepRound (caching.rounding.depround's kernel)
     by enumerating both outcomes of every pairing."""
@@ -284,6 +304,7 @@ def _twin_runs(ds, q, h, **kw):
 
 @pytest.mark.parametrize("kw", [
     {}, {"eta": 3.0}, {"round_every": 3}, {"rounding": "coupled"}, {"n_candidates": 6}, {"eta": 3.0, "k": 3},
+    {"n_candidates": 12, "k": 3, "cache_index": "faiss-slots"}, {"n_candidates": 10, "cache_index": "faiss-flat"},
 ])
 def test_lazy_acai_equals_numpy_twin(kw):
     kw = dict(kw)

@@ -282,7 +282,29 @@ def depround_lazy(v, s, seed, cached, fetched, evicted):
     a = 0.0
     thresh = 0.0
     need_u = True
-    for n in range(N):
+    lo = _SNAP
+    hi = 1.0 - _SNAP
+    n = -1
+    while n + 1 < N:
+        n += 1
+        if a_idx >= 0 and not need_u:
+            # fast path of a merge run: b fractional, no switch (M <= thresh), no saturation
+            # (M <= 1 - snap): the carrier just absorbs b and b ends at 0 (same result as below)
+            lim = thresh if thresh < hi else hi
+            while n < N:
+                b = s * v[n]
+                if b < lo or b > hi:
+                    break
+                M = a + b
+                if M > lim:
+                    break
+                if cached[n] != 0:
+                    evicted[cnt3[2]] = n
+                    cnt3[2] += 1
+                a = M
+                n += 1
+            if n == N:
+                break
         b = s * v[n]  # inf (saturated) -> 1
         if b > 1.0:
             b = 1.0

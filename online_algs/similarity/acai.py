@@ -170,22 +170,38 @@ class ACAI(_FractionalPolicy):
     2. ``g`` = supergradient of ``G(r_t, .)`` at the fractional state ``y_t`` (non-zero only on
        the ``K_r`` candidates ``c_d(r, o) < d_(k) + c_f``, ``0 <= g <= c_f``);
     3. ``y <- y * exp(eta g)`` on the candidates, then the negative-entropy Bregman projection onto
-       ``{y in [0,1]^N, sum y = h}`` (``min(1, c y)``, :func:`online_algs.caching.projections.
-       project_capped_simplex_kl`);
-    4. every ``round_every`` requests ``S_{t+1}`` = DepRound(``y_{t+1}``)
-       (:func:`online_algs.caching.rounding.depround`), or coupled Madow rounding
-       (``rounding="coupled"``: fewer fetches, no ``1 - 1/e`` claim); movement = ``update_cost``
-       per fetched object. The first cache ``S_1`` = round(``h/N``) is fetched at step 1.
+       ``{y in [0,1]^N, sum y = h}`` (``min(1, c y)``, exact);
+    4. every ``round_every`` requests ``S_{t+1}`` = DepRound(``y_{t+1}``) (exact marginals
+       ``P(o in S) = y_o``, negatively correlated), or coupled Madow rounding
+       (``rounding="coupled"``: exact marginals, same ``U`` every round, no ``1 - 1/e`` claim);
+       movement = ``update_cost`` per fetched object. The first cache ``S_1`` = round(``h/N``) is
+       fetched at step 1.
 
-    Complexity: O(N log N) per request (projection, plus O(N) DepRound when rounding), O(N d)
-    for the exact candidate set (``n_candidates=None``) or one remote search of
-    ``n_candidates`` neighbours.
+    Implementation (``docs/theory/acai_gain.md`` sections 8-9; numba kernels in
+    ``_kernels_acai``): the state is lazy, ``y = min(1, s v)`` with one global scale ``s``
+    (saturated objects ``v = inf``). Only the candidates grow in step 3, so the projection scale
+    ``c <= 1`` is found from the sorted candidates plus the aggregate mass of the others, and every
+    other object is rescaled by ``s <- c s``: O(K_r log K_r) per request, amortised O(1) per
+    saturation. ``v`` is renormalised (``v <- s v``, ``s <- 1``) when ``s`` leaves
+    ``[1e-100, 1e100]`` (counted in ``result.info["renormalized"]``) and re-summed every 4096
+    requests. DepRound runs in one O(N) pass over ``v`` with one uniform per run of merges (same
+    law as pairwise DepRound) and is diffed against the cache; the evicted and the fetched objects
+    go to the local index in one batched call each. The numpy slow twin (set ``_reference = True``)
+    keeps the full vector and gives the same caches for the same seed (Theorem
+    ``similarity.acai.lazy``).
+
+    Complexity per request: O(K_r log K_r) for the gain, the supergradient and the OMD step,
+    plus O(N) (about 6 ns per object) when rounding; O(N d) for the exact candidate set
+    (``n_candidates=None``) or one remote search of ``n_candidates`` neighbours. DepRound every
+    request is what keeps the guarantee's premise (exact marginals of the current ``y``) and
+    dominates the time at large N: ``round_every=R`` amortises it to O(N/R)
+    (``experiments/bench_similarity.py``).
 
     Guarantee: with ``round_every=1`` and DepRound, the ``(1 - 1/e)``-regret against the best
     static cache is at most ``(1 - 1/e)`` times :func:`acai_regret_bound`
     (``O(c_f sqrt(h min(h,k) log(N/h) T))``) in expectation (Theorem ``similarity.acai.regret``;
     the rounding step is Theorem ``similarity.depround.marginals``; the gain is Theorem
-    ``similarity.gain.exact``).
+    ``similarity.gain.exact``; the lazy state is Theorem ``similarity.acai.lazy``).
     """ + _COMMON_DOC + """    eta : float or None
         Step size; ``None`` uses :func:`acai_default_eta` with ``horizon``.
     horizon : int
@@ -195,8 +211,12 @@ class ACAI(_FractionalPolicy):
         distances; an int takes the remote index's ``n_candidates`` nearest (truncation counted in
         ``result.info["truncated"]``).
     round_every : int
-        Re-round every that many requests.
+        Re-round every that many requests (1: the guarantee's setting; larger values amortise the
+        O(N) rounding and fetch less, the cache then has the marginals of the last rounded ``y``).
     rounding : {"depround", "coupled"}
+        ``"depround"`` (default: exact marginals and negative correlation, the premise of the
+        ``1 - 1/e`` guarantee) or ``"coupled"`` (Madow with a shared uniform, exact marginals,
+        O(N) numpy).
     seed : int or None
     """
 
@@ -321,6 +341,26 @@ class ACAI(_FractionalPolicy):
             evicted = np.flatnonzero(cur & ~new)
         return self._apply_moves(fetched, evicted)
 
+    def _view_and_candidates(self, q, E):
+        """``_view(q, E[:k])`` and ``_candidates(q, E)`` with one distance computation for both
+        (the remote ``n_candidates`` nearest and the local k+1 nearest) and the cached flags read
+        from the 0/1 cache array."""
+        ds = self._ds
+        k = ds.k
+        Ev = E[E >= 0]
+        _, L = self._index._search(q[None, :], k + 1)
+        L = L[0][L[0] >= 0]
+        U = np.unique(np.concatenate([Ev, L]))
+        dU = ds.distances(q, U)
+        cand = np.unique(np.concatenate([Ev[:k], L]))
+        dist = dU[np.searchsorted(U, cand)]
+        cached = self._cached[cand].astype(bool)
+        d = dU[np.searchsorted(U, Ev)]
+        mask = candidate_mask(d, k, ds.fetch_cost)
+        if mask.all() and len(Ev) < ds.n:
+            self._truncated += 1
+        return cand, dist, cached, Ev[mask], d[mask]
+
     def _apply_moves(self, fetched, evicted) -> float:
         """Evict then insert, one batched index call each (``remove`` before ``add``: the slots free first)."""
         if len(evicted):
@@ -338,12 +378,14 @@ class ACAI(_FractionalPolicy):
         if self._t == 0 and not self._order:  # the first integral cache is fetched before the first request
             movement += self._lazy_round()
         self._t += 1
-        k = self._ds.k
-        cand, dist, cached = self._view(q, E[:k])
+        if self.n_candidates_ is None:
+            cand, dist, cached = self._view(q, E[:self._ds.k])
+            ids, d = self._candidates(q, E)
+        else:
+            cand, dist, cached, ids, d = self._view_and_candidates(q, E)
         order, service = self._answer(cand, dist, cached)
         if cached[order].all():
             self._hits += 1
-        ids, d = self._candidates(q, E)
         self._n_cand += len(ids)
         self._frac_gain += self._lazy_learn(ids.astype(np.int64), d)
         if self._t % self.round_every_ == 0:
