@@ -49,6 +49,35 @@ def test_potential_special_cases():
     assert dc_hk_potential([0.0, 20.0], [0.0]) == pytest.approx(20 / 3)
 
 
+def test_additive_term_on_a_tree_is_the_definition():
+    m = random_metric("tree", 7, seed=4)
+    X0, d = [0, 2, 3, 6], m.d
+    for Y0 in ([3], [0, 6], [2, 3, 6], X0, [1, 5]):
+        h, k = len(Y0), len(X0)
+        c = k * (h + 1) / (k + 1)
+        pair = lambda z: sum(d[a, b] for a, b in itertools.combinations(z, 2))  # noqa: E731
+        want = pair(X0) / (k + 1) + min(c * sum(d[Y0[j], X0[p[j]]] for j in range(h))
+                                        + k / (k + 1) * pair([X0[i] for i in p])
+                                        for p in itertools.permutations(range(k), h))
+        assert dc_hk_additive_term(m, X0, Y0) == pytest.approx(want, rel=1e-12)
+    assert dc_hk_additive_term(m, X0, X0) == pytest.approx(dc_additive_term(m, X0))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_upper_bound_on_trees(seed):
+    """The paper's bound on trees with the line potential's constant (tree distances)."""
+    rng = np.random.default_rng(seed)
+    k = 2 + seed % 3
+    h = 1 + seed % k
+    m = random_metric("tree", k + 3, seed=seed)
+    X0 = sorted(rng.choice(m.n, size=k, replace=False).tolist())
+    Y0 = sorted(rng.choice(X0, size=h, replace=False).tolist())
+    req = random_requests(m, 40, seed=seed)
+    dc = run(DoubleCoverage(m, X0), req).total_cost
+    opt = offline_optimum(m, req, Y0).value
+    assert dc <= dc_hk_ratio(h, k) * opt + dc_hk_additive_term(m, X0, Y0) + 1e-9
+
+
 @given(st.integers(0, 10_000), st.integers(1, 4), st.data())
 def test_potential_steps_and_upper_bound(seed, k, data):
     """Every request of an optimal h-server schedule changes Phi by at most c * OPT's move - DC's move."""
@@ -193,8 +222,8 @@ def test_potential_rejects_nan():
         dc_hk_potential([0.0, np.nan], [0.0])
 
 
-def test_additive_term_rejects_a_non_line_metric():
-    with pytest.raises(InvalidInputError, match="line metric"):
+def test_additive_term_rejects_a_metric_dc_cannot_run_on():
+    with pytest.raises(InvalidInputError, match="line or a tree metric"):
         dc_hk_additive_term(random_metric("general", 5, seed=0), [0, 1], [0])
 
 

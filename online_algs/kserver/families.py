@@ -223,34 +223,56 @@ def dc_hk_potential(dc_positions, opt_positions) -> float:
     return float(_pair_sum(xs) / (k + 1) + best)
 
 
-def _line_positions(metric, owner):
-    m = _metric(metric, owner)
-    if m.kind != "line":
-        raise InvalidInputError(f"The 'metric' argument of {owner} must be a line metric (metric.kind 'line'). Got "
-                                f"kind {m.kind!r}; build it with online_algs.metrics.line(positions).")
-    return m, np.asarray(m.info["positions"], dtype=float)
+def _metric_potential(d, x, y, h, k) -> float:
+    """The (h, k) potential with distances ``d`` between point indices ``x`` (k) and ``y`` (h)."""
+    from math import comb
+
+    from scipy.optimize import linear_sum_assignment
+
+    if comb(k, h) > _MAX_SUBSETS:
+        raise InvalidInputError(f"dc_hk_additive_term enumerates the C(k, h) = C({k}, {h}) = {comb(k, h)} matched "
+                                f"subsets, more than {_MAX_SUBSETS}. Use fewer servers.")
+    c = k * (h + 1) / (k + 1)
+    pairs = lambda z: float(np.triu(d[np.ix_(z, z)], 1).sum())  # noqa: E731
+    best = np.inf
+    for A in itertools.combinations(range(k), h):
+        a = [int(x[i]) for i in A]
+        cost = d[np.ix_(list(y), a)]
+        ri, ci = linear_sum_assignment(cost)
+        best = min(best, c * float(cost[ri, ci].sum()) + k / (k + 1) * pairs(a))
+    return pairs(list(x)) / (k + 1) + best
 
 
 def dc_hk_additive_term(metric, dc_initial, opt_initial) -> float:
-    r"""The additive term of DC's (h, k) guarantee on a line: :math:`\Phi_0` of
-    :func:`dc_hk_potential` at the two initial configurations, so that
-    ``DC <= k(h+1)/(k+1) * OPT_h + dc_hk_additive_term(...)`` for every request sequence
-    (Theorem ``kserver.dc.hk_competitive``).
+    r"""The additive term of DC's (h, k) guarantee: :math:`\Phi_0` of :func:`dc_hk_potential` at
+    the two initial configurations, so that ``DC <= k(h+1)/(k+1) * OPT_h + dc_hk_additive_term(...)``
+    for every request sequence (Theorem ``kserver.dc.hk_competitive``).
 
+    On a line (``metric.kind == "line"``) this is the derived bound (``docs/theory/kserver.md`` §5).
+    On a tree (``"tree"``) the same formula with tree distances (min-cost matching by the
+    Hungarian method) is used; the per-step inequality behind it is checked, not proved, there.
     When ``opt_initial`` is a subset of ``dc_initial`` (the adversary starts on h of DC's
     points, M = 0) it is at most ``(S(X0) + k S(Y0)) / (k+1)``, ``S`` the sum of pairwise
     distances; for ``h = k`` it equals :func:`~online_algs.kserver.dc_additive_term`.
+    Complexity: O(C(k, h) h^3).
     """
     from .offline import _initial
 
-    m, pos = _line_positions(metric, "dc_hk_additive_term")
+    m = _metric(metric, "dc_hk_additive_term")
+    if m.kind not in ("line", "tree"):
+        raise InvalidInputError(f"The 'metric' argument of dc_hk_additive_term must be a line or a tree metric "
+                                f"(metric.kind 'line' or 'tree'), where Double Coverage runs. Got kind {m.kind!r}; "
+                                f"build it with online_algs.metrics.line(positions) or online_algs.metrics.tree(graph).")
     x0 = _initial(dc_initial, m, "dc_hk_additive_term")
     y0 = check_int_array("opt_initial", opt_initial, low=0, high=m.n - 1, owner="dc_hk_additive_term")
     if len(np.unique(y0)) != len(y0):
         raise InvalidInputError(f"The 'opt_initial' argument of dc_hk_additive_term must hold h distinct point "
                                 f"indices. Got {y0.tolist()}; put the servers on distinct points.")
-    _check_hk(len(y0), len(x0), "dc_hk_additive_term")
-    return dc_hk_potential(pos[x0], pos[y0])
+    h, k = _check_hk(len(y0), len(x0), "dc_hk_additive_term")
+    if m.kind == "line":
+        pos = np.asarray(m.info["positions"], dtype=float)
+        return dc_hk_potential(pos[x0], pos[y0])
+    return _metric_potential(m.d, x0, y0, h, k)
 
 
 @dataclass
