@@ -235,3 +235,74 @@ def test_additive_term_rejects_repeated_adversary_points():
 def test_additive_term_rejects_h_above_k():
     with pytest.raises(InvalidInputError, match="1 <= h <= k"):
         dc_hk_additive_term(line([0.0, 1.0, 2.0, 3.0]), [0, 1], [0, 1, 2])
+
+
+# --------------------------------------------------------------------------- trees: the potential step, checked
+def _tree_potential(m, state, Y, h, k):
+    """The (h, k) potential on a tree: DC's servers given as DoubleCoverage's public tree state."""
+    import networkx as nx
+    from scipy.optimize import linear_sum_assignment
+
+    g, nodes = m.info["graph"], list(m.info["nodes"])
+    allnodes = nodes + [v for v in g.nodes if v not in set(nodes)]
+    D = dict(nx.all_pairs_dijkstra_path_length(g))
+
+    def ends(p):
+        a, b, off = p
+        if a == b:
+            return [(allnodes[a], 0.0)]
+        length = g.edges[allnodes[a], allnodes[b]]["weight"]
+        return [(allnodes[a], off), (allnodes[b], length - off)]
+
+    def dist(p, q):
+        if p[0] != p[1] and p[:2] == q[:2]:
+            return abs(p[2] - q[2])
+        return min(x + D[u][v] + y for u, x in ends(p) for v, y in ends(q))
+
+    c = k * (h + 1) / (k + 1)
+    X = list(state)
+    Yp = [(y, y, 0.0) for y in Y]
+    pair = lambda z: sum(dist(a, b) for a, b in itertools.combinations(z, 2))  # noqa: E731
+    best = np.inf
+    for A in itertools.combinations(range(k), h):
+        C = np.array([[dist(y, X[i]) for i in A] for y in Yp])
+        ri, ci = linear_sum_assignment(C)
+        best = min(best, c * C[ri, ci].sum() + k / (k + 1) * pair([X[i] for i in A]))
+    return pair(X) / (k + 1) + best
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_potential_steps_on_steiner_trees(seed):
+    """Not proved on trees (docs/theory/kserver.md §5): the line potential with tree distances,
+    checked step by step along an optimal schedule, on trees whose inner nodes are not all points."""
+    import networkx as nx
+    from scipy.optimize import linear_sum_assignment
+
+    from online_algs.metrics import tree
+
+    rng = np.random.default_rng(seed)
+    g = nx.Graph()
+    for v in range(1, 9):
+        g.add_edge(int(rng.integers(0, v)), v, weight=float(rng.uniform(0.5, 2.0)))
+    leaves = [v for v in g.nodes if g.degree(v) == 1]
+    pts = leaves + [v for v in g.nodes if v not in leaves][: max(0, 6 - len(leaves))]
+    m = tree(g, nodes=pts)
+    k = 2 + seed % 3
+    h = 1 + seed % k
+    X0 = sorted(rng.choice(m.n, size=k, replace=False).tolist())
+    Y0 = sorted(rng.choice(X0, size=h, replace=False).tolist())
+    req = random_requests(m, 15, seed=seed)
+    opt = offline_optimum(m, req, Y0, method="dp")
+    c = dc_hk_ratio(h, k)
+    dc = DoubleCoverage(m, X0)
+    dc.reset()
+    phi = _tree_potential(m, dc.state, Y0, h, k)
+    assert phi == pytest.approx(dc_hk_additive_term(m, X0, Y0))
+    prev = list(Y0)
+    for r, conf in zip(req, opt.schedule):
+        _, mv = dc.serve(r)
+        C = m.d[np.ix_(prev, list(conf))]
+        ri, ci = linear_sum_assignment(C)
+        phi2 = _tree_potential(m, dc.state, list(conf), h, k)
+        assert phi2 - phi <= c * C[ri, ci].sum() - mv + 1e-9
+        phi, prev = phi2, list(conf)
