@@ -231,8 +231,8 @@ EXPERIMENT = Experiment(
     name="mts_ratio",
     description="MTS algorithms (WFA, randomized uniform, greedy, entropic) vs the exact optimum: competitive "
                 "ratio against n on every metric family (each algorithm on the families it accepts; the quick grid "
-                "runs EntropicHST and MultiscaleHST on uniform, star and HST metrics only), random/elementary tasks and the cruel "
-                "taskmaster.",
+                "runs EntropicHST and MultiscaleHST on uniform, star and HST metrics only), random/elementary tasks "
+                "and the cruel taskmaster.",
     grid={"kind": KINDS, "n": [2, 3, 4, 6, 8, 12, 16], "family": FAMILIES, "T": [5000], "seed": [0, 1, 2],
           "quick": [False]},
     quick_grid={"kind": KINDS, "n": [2, 4, 8], "family": FAMILIES, "T": [500], "seed": [0], "quick": [True]},

@@ -1,7 +1,9 @@
 r"""Entropic (mirror-descent) algorithms for metrical task systems on weighted stars and HSTs.
 
-Both algorithms are *fractional*: the state is a probability distribution ``x`` over the n
-states (equivalently a randomized algorithm against an oblivious adversary). On task ``c_t``
+``EntropicStarMTS`` (weighted stars), ``EntropicHSTMTS`` (HSTs, recursive simplified steps) and
+``MultiscaleHSTMTS`` (HSTs, exact Bregman projections for the multiscale entropy). All are
+*fractional*: the state is a probability distribution ``x`` over the n states (equivalently a
+randomized algorithm against an oblivious adversary). On task ``c_t``
 the algorithm moves from ``x_{t-1}`` to ``x_t`` and pays
 
 * service ``<c_t, x_t>`` (move, then serve; states with ``c_t = inf`` get ``x_t = 0``), and
@@ -368,7 +370,8 @@ def multiscale_projection(Q: Any, cleaf: Any, hst: HST, omega: Any, dl: Any) -> 
     in conditional coordinates ``Q`` (``q_v = X_v / X_p(v)``). The KKT conditions decompose
     bottom-up (derivation in ``docs/theory/entropic_mts.md``): at every internal node ``u`` the
     children take the star step :func:`star_projection` with their effective costs, and ``u``'s
-    effective cost is :math:`\hat c_u = \beta_u + \sum_c \omega_c(\delta_c \log\frac{q'_c+\delta_c}{q_c+\delta_c} - (q'_c - q_c))`
+    effective cost is
+    :math:`\hat c_u = \beta_u + \sum_c \omega_c(\delta_c \log\frac{q'_c+\delta_c}{q_c+\delta_c} - (q'_c - q_c))`
     (``beta_u`` the star step's multiplier). A node whose children all cost ``inf`` gets
     ``chat = inf`` and keeps its conditionals. O(n_nodes * b * 60) (bisection).
 
@@ -451,7 +454,9 @@ class EntropicHSTMTS(RequestThenMove):
     The exact multiscale dynamics is O(log n)-competitive on HSTs and O(log^2 n) on any metric
     (Bubeck, Cohen, Lee, Lee, SODA 2019); this discretised recursive variant has no proven
     constant: its ratio to OPT is reported against n, Theorem ``mts.entropic.ratio``
-    (empirical).
+    (empirical). :class:`MultiscaleHSTMTS` is the exact Bregman-projection step for the same
+    regulariser (kept beside this one, which is the documented simplified variant; at the same
+    ``eta`` their measured ratios are within a few percent, Theorem ``mts.entropic.multiscale.ratio``).
 
     Parameters
     ----------
