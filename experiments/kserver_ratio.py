@@ -85,6 +85,18 @@ try:  # part 2's rounded entropic k-server on HSTs (any metric through an FRT em
 except ImportError:  # pragma: no cover
     pass
 
+try:  # issue #5: the multiscale projection on HSTs, rounded (any metric through an FRT embedding)
+    from online_algs.kserver import RoundedMultiscaleKServerHST as _RM  # noqa: F401
+
+    def _multiscale(metric, init, seed):
+        from online_algs.kserver import RoundedMultiscaleKServerHST
+
+        return RoundedMultiscaleKServerHST(metric, init, embedding_seed=seed, seed=seed)
+
+    ALGORITHMS["RoundedMultiscaleKServerHST"] = AlgSpec(_multiscale)
+except ImportError:  # pragma: no cover
+    pass
+
 
 def _kinds() -> list[str]:
     from online_algs.kserver import metric_kinds
@@ -194,8 +206,9 @@ def summary(df) -> str:
 
 EXPERIMENT = Experiment(
     name="kserver_ratio",
-    description="k-server algorithms (Double Coverage, WFA, greedy, harmonic, and the rounded entropic HST algorithm "
-                "RoundedKServerHST) "
+    description="k-server algorithms (Double Coverage, WFA, greedy, harmonic, and the rounded HST algorithms "
+                "RoundedKServerHST (entropic BBN-style projection) and RoundedMultiscaleKServerHST (multiscale "
+                "projection)) "
                 "vs the exact optimum: competitive ratio against k on line, tree and HST metrics, random, clustered "
                 "and cruel requests.",
     grid={"kind": KINDS, "k": [1, 2, 3, 4, 5], "family": FAMILIES, "T": [3000], "seed": [0, 1, 2]},

@@ -340,14 +340,17 @@ def run_rounded(x0, reqs, C, per_request, delta, target, tree, leaves, parent, o
 # parent p and g_v = R[p] - R[v] (R = 0 at leaves):
 #     y_v = (y0_v + s_v) exp(g_v / c_v) - s_v        (leaves clipped to [0, 1]; the request at 0)
 # with R such that y_u = sum over the children of u at every internal node and y_root = m
-# (docs/theory/fractional_kserver.md, section 5).
+# (docs/theory/fractional_kserver.md, section 5). The clipping makes the dual only C^1, so the
+# solver is a primal-dual active-set method: fix which points sit at 0 or 1, solve the smooth
+# dual of that problem by Newton, update the sets from the KKT signs, repeat.
 
-_MS_MAX_NEWTON = 100
+_MS_MAX_NEWTON = 200     # Newton steps per projection, over all active-set rounds
+_MS_MAX_ROUNDS = 60      # active-set rounds
 _MS_MAX_HALVINGS = 80
-# Newton weight of a clipped point, relative to its free derivative: keeps the tree matrix
-# definite when every point of a subtree (or of the tree) sits at a bound, so the direction is
-# always an ascent direction of the dual; the exact gradient and dual value are unaffected.
-_MS_CLIP_WEIGHT = 1e-6
+_MS_MAX_EXPONENT_STEP = 2.0
+_MS_FREE = 0
+_MS_AT0 = 1
+_MS_AT1 = 2
 
 
 @njit
@@ -363,11 +366,11 @@ def ms_node_masses(x, leaves, parent, order, y0):
 
 
 @njit
-def ms_eval(R, rnode, m, y0, parent, order, pon, c, s, y, a, G):
-    """Primal point, Newton weights ``a`` (``dy_v/dg_v``; a small positive weight at clipped points)
-    and dual residuals ``G`` at the potentials ``R``; returns the dual value
-    ``q(R) = sum_v [D_v(y_v, y0_v) - g_v y_v] + R[root] m`` (D_v the Bregman divergence of node v),
-    or -inf when an exponential overflowed."""
+def ms_eval(R, act, m, y0, parent, order, pon, c, s, y, a, G):
+    """Primal point ``y``, derivatives ``a = dy_v/dg_v`` and dual residuals ``G`` at the potentials
+    ``R`` for the point states ``act`` (free: the exponential formula, unclipped; at 0 / at 1: fixed,
+    ``a = 0``); returns the dual value ``q(R) = sum_v [D_v(y_v, y0_v) - g_v y_v] + R[root] m``
+    (``D_v`` the Bregman divergence of node v), or -inf when an exponential overflowed."""
     nn = parent.shape[0]
     for v in range(nn):
         G[v] = 0.0
@@ -377,20 +380,15 @@ def ms_eval(R, rnode, m, y0, parent, order, pon, c, s, y, a, G):
         p = parent[v]
         if pon[v] >= 0:
             g = R[p]
-            if v == rnode:
+            if act[v] == _MS_AT0:
                 yv = 0.0
                 av = 0.0
+            elif act[v] == _MS_AT1:
+                yv = 1.0
+                av = 0.0
             else:
-                e = (y0[v] + s[v]) * math.exp(g / c[v]) - s[v]
-                if e < 0.0:
-                    yv = 0.0
-                    av = _MS_CLIP_WEIGHT * s[v] / c[v]
-                elif e > 1.0:
-                    yv = 1.0
-                    av = _MS_CLIP_WEIGHT * (1.0 + s[v]) / c[v]
-                else:  # interior or exactly at a bound: the one-sided derivative of the free piece
-                    yv = e
-                    av = (e + s[v]) / c[v]
+                yv = (y0[v] + s[v]) * math.exp(g / c[v]) - s[v]
+                av = (yv + s[v]) / c[v]
         else:
             g = R[p] - R[v]
             yv = (y0[v] + s[v]) * math.exp(g / c[v]) - s[v]
@@ -411,7 +409,8 @@ def ms_eval(R, rnode, m, y0, parent, order, pon, c, s, y, a, G):
 @njit
 def ms_newton_direction(G, a, parent, order, pon, E, b, d):
     """Solve ``M d = G`` for the tree matrix ``M = sum_v a_v (e_p - e_v)(e_p - e_v)^T`` (``e_v = 0`` at
-    leaves), minus the Hessian of the dual, by elimination from the leaves up: O(n_nodes)."""
+    leaves), minus the Hessian of the dual, by elimination from the leaves up: O(n_nodes).
+    Returns the root's pivot (0 when every point below the root is fixed)."""
     nn = parent.shape[0]
     for v in range(nn):
         E[v] = 0.0
@@ -427,80 +426,184 @@ def ms_newton_direction(G, a, parent, order, pon, E, b, d):
             E[p] += a[v] * E[v] / Dv
             b[p] += a[v] * b[v] / Dv
     root = order[0]
-    if E[root] > 1e-300:
+    if E[root] > 0.0:
         d[root] = b[root] / E[root]
     for j in range(1, nn):
         v = order[j]
         if pon[v] < 0:
             d[v] = (b[v] + a[v] * d[parent[v]]) / (a[v] + E[v])
+    return E[root]
 
 
 @njit
-def ms_project(x, r, m, leaves, parent, order, pon, c, s, work):
-    """The multiscale Bregman projection of the anti-server vector ``x`` onto
-    ``{x_r = 0, sum x = m, 0 <= x <= 1}`` (in place). Damped Newton ascent on the concave dual in
-    the internal-node potentials (Armijo line search), until the largest residual is below
-    ``1e-13 max(1, m)``; then the float excess of ``sum x`` is taken off (or put on) the free
-    points with the most room. ``work`` is a (9, n_nodes) buffer. Returns the number of Newton
-    steps (``_MS_MAX_NEWTON + 1`` when it did not converge)."""
+def ms_converged(G, a, R, parent, order, pon, tol, fl):
+    """True when every internal node's residual is below ``tol`` plus its float floor: a residual
+    term ``y_v = (y0 + s) e^{(R_p - R_v) / c_v}`` is known only to about ``a_v ulp(|R_p| + |R_v|)``
+    (large when edge lengths are tiny), so ``fl[u]`` sums ``8 eps a_v (|R_p| + |R_v|)`` over the
+    terms of node ``u``'s equation."""
     nn = parent.shape[0]
-    y0 = work[0]
+    for v in range(nn):
+        fl[v] = 0.0
+    for j in range(1, nn):
+        v = order[j]
+        p = parent[v]
+        rv = R[v] if pon[v] < 0 else 0.0
+        e = 8.0 * 2.220446049250313e-16 * a[v] * (abs(R[p]) + abs(rv))
+        fl[p] += e
+        if pon[v] < 0:
+            fl[v] += e
+    for v in range(nn):
+        if pon[v] < 0 and abs(G[v]) > tol + fl[v]:
+            return False
+    return True
+
+
+@njit
+def _ms_smooth_solve(R, act, m, y0, parent, order, pon, c, s, work, tol, budget):
+    """Newton ascent on the smooth dual of a fixed active set, from ``R`` (updated in place), with a
+    trust region on the exponents (no ``y_v + s_v`` changes by more than ``e^2`` per step) and a
+    backtracking line search (Armijo ascent of the dual, or, where the dual is flat to rounding, a
+    sufficient decrease of the squared residual). Returns (steps, status): 0 converged, 1 the
+    active set is inconsistent (every point fixed, total off), 2 out of budget or no progress."""
+    nn = parent.shape[0]
     y = work[1]
     a = work[2]
     G = work[3]
-    R = work[4]
     E = work[5]
     b = work[6]
     d = work[7]
     Rt = work[8]
+    root = order[0]
+    q = ms_eval(R, act, m, y0, parent, order, pon, c, s, y, a, G)
+    it = 0
+    while True:
+        if ms_converged(G, a, R, parent, order, pon, tol, E):
+            return it, 0
+        if it >= budget:
+            return it, 2
+        it += 1
+        piv = ms_newton_direction(G, a, parent, order, pon, E, b, d)
+        if not (piv > 0.0) and abs(G[root]) > tol:
+            return it, 1
+        dmax = 0.0
+        rmax = 0.0
+        for v in range(nn):
+            dmax = max(dmax, abs(d[v]))
+            rmax = max(rmax, abs(R[v]))
+        if dmax <= 4e-16 * rmax:
+            return it, 0  # the correction is below the float resolution of the potentials
+        tau = 0.0
+        for j in range(1, nn):
+            v = order[j]
+            if pon[v] >= 0:
+                if a[v] > 0.0:
+                    tau = max(tau, abs(d[parent[v]]) / c[v])
+            else:
+                tau = max(tau, abs(d[parent[v]] - d[v]) / c[v])
+        t = 1.0
+        if tau > _MS_MAX_EXPONENT_STEP:
+            t = _MS_MAX_EXPONENT_STEP / tau
+        slope = 0.0
+        gn = 0.0
+        for v in range(nn):
+            slope += G[v] * d[v]
+            gn += G[v] * G[v]
+        ok = False
+        qt = q
+        for _ in range(_MS_MAX_HALVINGS):
+            for v in range(nn):
+                Rt[v] = R[v] + t * d[v]
+            qt = ms_eval(Rt, act, m, y0, parent, order, pon, c, s, y, a, G)
+            if qt > -math.inf and qt >= q + 1e-4 * t * slope:
+                ok = True
+                break
+            gt = 0.0
+            for v in range(nn):
+                gt += G[v] * G[v]
+            if qt > -math.inf and slope <= 1e-11 * (abs(q) + 1.0) and gt <= (1.0 - 1e-4 * t) * gn:
+                ok = True
+                break
+            t *= 0.5
+        if not ok:
+            ms_eval(R, act, m, y0, parent, order, pon, c, s, y, a, G)
+            return it, 2
+        for v in range(nn):
+            R[v] = Rt[v]
+        q = qt
+
+
+@njit
+def ms_project(x, r, m, leaves, parent, order, pon, c, s, work, act):
+    """The multiscale Bregman projection of the anti-server vector ``x`` onto
+    ``{x_r = 0, sum x = m, 0 <= x <= 1}`` (in place), by a primal-dual active-set method.
+
+    Points start fixed at 1 when full (``x = 1``), the request fixed at 0, the others free. Each
+    round solves the smooth dual of the current sets by Newton (``_ms_smooth_solve``) until every
+    internal node's residual is below ``1e-13 max(1, m)`` plus its float floor, then moves free
+    points that left ``[0, 1]`` to the bound they crossed and frees fixed points whose
+    unconstrained value lies strictly inside (the KKT sign conditions); no change ends it: the
+    KKT conditions of the projection hold. The float excess of ``sum x`` is finally taken off (or
+    put on) the free points with the most room. ``work``: a (9, n_nodes) buffer; ``act``: an int8
+    (n_nodes,) buffer. Returns the number of Newton steps, or ``_MS_MAX_NEWTON + 1`` when the
+    rounds did not settle (the state is still feasible)."""
+    nn = parent.shape[0]
+    y0 = work[0]
+    y = work[1]
+    R = work[4]
     n = x.shape[0]
     rnode = leaves[r]
     ms_node_masses(x, leaves, parent, order, y0)
     for v in range(nn):
         R[v] = 0.0
-    q = ms_eval(R, rnode, m, y0, parent, order, pon, c, s, y, a, G)
+        act[v] = _MS_FREE
+    for i in range(n):
+        if x[i] >= 1.0:
+            act[leaves[i]] = _MS_AT1
+    act[rnode] = _MS_AT0
     tol = 1e-13 * max(1.0, m)
-    it = 0
+    total = 0
     conv = False
-    while it < _MS_MAX_NEWTON:
-        gmax = 0.0
-        for v in range(nn):
-            if pon[v] < 0 and abs(G[v]) > gmax:
-                gmax = abs(G[v])
-        if gmax <= tol:
-            conv = True
+    for _ in range(_MS_MAX_ROUNDS):
+        steps, status = _ms_smooth_solve(R, act, m, y0, parent, order, pon, c, s, work, tol, _MS_MAX_NEWTON - total)
+        total += steps
+        changed = False
+        if status == 1:
+            # every point fixed but the total is off: free the points that can move the right way
+            want_more = work[3][order[0]] > 0.0  # G_root = m - sum: anti-server mass is missing
+            for i in range(n):
+                v = leaves[i]
+                if v != rnode and ((want_more and act[v] == _MS_AT0) or (not want_more and act[v] == _MS_AT1)):
+                    act[v] = _MS_FREE
+                    changed = True
+        elif status == 0:
+            for i in range(n):
+                v = leaves[i]
+                if v == rnode:
+                    continue
+                if act[v] == _MS_FREE:
+                    if y[v] < -1e-13:
+                        act[v] = _MS_AT0
+                        changed = True
+                    elif y[v] > 1.0 + 1e-13:
+                        act[v] = _MS_AT1
+                        changed = True
+                else:
+                    e = (y0[v] + s[v]) * math.exp(R[parent[v]] / c[v]) - s[v]
+                    if act[v] == _MS_AT1 and e < 1.0 - 1e-13:
+                        act[v] = _MS_FREE
+                        changed = True
+                    elif act[v] == _MS_AT0 and e > 1e-13:
+                        act[v] = _MS_FREE
+                        changed = True
+            if not changed:
+                conv = True
+        if not changed or total >= _MS_MAX_NEWTON:
             break
-        it += 1
-        ms_newton_direction(G, a, parent, order, pon, E, b, d)
-        slope = 0.0
-        for v in range(nn):
-            slope += G[v] * d[v]
-        t = 1.0
-        ok = False
-        for _ in range(_MS_MAX_HALVINGS):
-            for v in range(nn):
-                Rt[v] = R[v] + t * d[v]
-            qt = ms_eval(Rt, rnode, m, y0, parent, order, pon, c, s, y, a, G)
-            if qt >= q + 1e-4 * t * slope - 1e-15 * (abs(q) + 1.0):
-                ok = True
-                break
-            t *= 0.5
-        if not ok:
-            # no ascent at float precision: re-evaluate at the last accepted point and stop
-            q = ms_eval(R, rnode, m, y0, parent, order, pon, c, s, y, a, G)
-            break
-        for v in range(nn):
-            R[v] = Rt[v]
-        q = qt
-    if not conv:
-        gmax = 0.0
-        for v in range(nn):
-            if pon[v] < 0 and abs(G[v]) > gmax:
-                gmax = abs(G[v])
-        conv = gmax <= 1e-9 * max(1.0, m)
     tot = 0.0
     for i in range(n):
-        x[i] = y[leaves[i]]
+        v = leaves[i]
+        xi = y[v]
+        x[i] = 0.0 if xi < 0.0 else (1.0 if xi > 1.0 else xi)
         tot += x[i]
     x[r] = 0.0
     excess = tot - m
@@ -522,7 +625,7 @@ def ms_project(x, r, m, leaves, parent, order, pon, c, s, work):
         take = excess if abs(excess) < room else (room if excess > 0.0 else -room)
         x[best] -= take
         excess -= take
-    return it if conv else _MS_MAX_NEWTON + 1
+    return total if conv else _MS_MAX_NEWTON + 1
 
 
 @njit
@@ -537,6 +640,7 @@ def run_multiscale(x0, reqs, m, leaves, parent, order, pon, c, s, length, thin, 
     dl = np.empty(n)
     buf = np.empty(nn)
     work = np.empty((9, nn))
+    act = np.empty(nn, dtype=np.int8)
     cost = np.empty(T)
     n_st = 0
     if rec_states:
@@ -555,7 +659,7 @@ def run_multiscale(x0, reqs, m, leaves, parent, order, pon, c, s, length, thin, 
         for q in range(n):
             xold[q] = x[q]
         if x[r] > 0.0:
-            it = ms_project(x, r, m, leaves, parent, order, pon, c, s, work)
+            it = ms_project(x, r, m, leaves, parent, order, pon, c, s, work, act)
             if it > itmax:
                 itmax = it
         for q in range(n):
@@ -582,6 +686,7 @@ def run_multiscale_rounded(x0, reqs, m, leaves, parent, order, pon, c, s, length
     dl = np.empty(n)
     buf = np.empty(nn)
     work = np.empty((9, nn))
+    act = np.empty(nn, dtype=np.int8)
     cost = np.empty(T)
     fcost = np.empty(T)
     cfg = np.zeros((T + 1, n), dtype=np.uint8)
@@ -597,7 +702,7 @@ def run_multiscale_rounded(x0, reqs, m, leaves, parent, order, pon, c, s, length
         for q in range(n):
             xold[q] = x[q]
         if x[r] > 0.0:
-            it = ms_project(x, r, m, leaves, parent, order, pon, c, s, work)
+            it = ms_project(x, r, m, leaves, parent, order, pon, c, s, work, act)
             if it > itmax:
                 itmax = it
         for q in range(n):

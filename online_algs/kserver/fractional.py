@@ -737,8 +737,8 @@ class RoundedKServerHST(_RoundedState, FractionalKServerHST):
 # ---------------------------------------------------------------------------------------------
 def _ms_arrays(tree, k):
     """Kernel arrays of the multiscale regulariser on ``tree`` (a ``_Tree``) for ``k`` servers:
-    ``pon`` (point of each node, -1 inside), entropy weights ``c_u = w_u`` and shifts
-    ``s_u = |L_u| / k`` (``|L_u|`` points below ``u``); the root's entries are unused."""
+    ``pon`` (point of each node, -1 inside), entropy weights ``c_u = w_u``, shifts
+    ``s_u = |L_u| / k`` (``|L_u|`` points below ``u``; the root's entries are unused)."""
     nn = tree.n_nodes
     pon = np.full(nn, -1, dtype=np.int64)
     pon[tree.leaf] = np.arange(tree.n)
@@ -768,16 +768,16 @@ class _MultiscaleMixin:
     def reset(self):
         super().reset()
         _check_point_leaves(self.tree_, type(self).__name__)
-        self._pon, self._cms, self._sms = _ms_arrays(self.tree_, self.k_)
+        self._ms = _ms_arrays(self.tree_, self.k_)
         self._work = np.empty((9, self.tree_.n_nodes))
+        self._act = np.empty(self.tree_.n_nodes, dtype=np.int8)
         self._acc["newton"] = 0
 
     def _frac_step(self, xold, r):
         new = np.array(xold, dtype=np.float64)
         if new[r] > 0.0:
             tr = self.tree_
-            it = _K.ms_project(new, r, self.target_, tr.leaf, tr.parent, tr.order, self._pon, self._cms, self._sms,
-                               self._work)
+            it = _K.ms_project(new, r, self.target_, tr.leaf, tr.parent, tr.order, *self._ms, self._work, self._act)
             self._acc["newton"] = max(self._acc["newton"], int(it))
         return new
 
@@ -855,8 +855,8 @@ class MultiscaleKServerHST(_MultiscaleMixin, FractionalKServerHST):
 
     def _run_batch(self, seq, series, states, thin):
         tr = self.tree_
-        cost, st, x, it = _K.run_multiscale(self._x, seq, self.target_, tr.leaf, tr.parent, tr.order, self._pon,
-                                            self._cms, self._sms, tr.length, thin, states)
+        cost, st, x, it = _K.run_multiscale(self._x, seq, self.target_, tr.leaf, tr.parent, tr.order, *self._ms,
+                                            tr.length, thin, states)
         self._x = x
         self._acc["newton"] = max(self._acc["newton"], int(it))
         return _result(self, seq, cost, series, states, st, thin)
@@ -901,8 +901,7 @@ class RoundedMultiscaleKServerHST(_MultiscaleMixin, RoundedKServerHST):
     def _run_batch(self, seq, series, states, thin):
         tr = self.tree_
         cost, fcost, cfg, hits, rep, it = _K.run_multiscale_rounded(
-            self._x, seq, self.target_, tr.leaf, tr.parent, tr.order, self._pon, self._cms, self._sms, tr.length,
-            self._perm, self._U)
+            self._x, seq, self.target_, tr.leaf, tr.parent, tr.order, *self._ms, tr.length, self._perm, self._U)
         self._acc["frac"] = float(fcost.sum())
         self._acc["hits"] = int(hits)
         self._acc["repairs"] += int(rep)
@@ -966,7 +965,8 @@ def multiscale_project(hst, x, request, method="newton"):
     if method == "newton":
         out = x.copy()
         if out[r] > 0.0:
-            _K.ms_project(out, r, m, tree.leaf, tree.parent, tree.order, pon, c, s, np.empty((9, tree.n_nodes)))
+            _K.ms_project(out, r, m, tree.leaf, tree.parent, tree.order, pon, c, s, np.empty((9, tree.n_nodes)),
+                          np.empty(tree.n_nodes, dtype=np.int8))
         return out
     if method == "nested":
         if tree.n_nodes > 40:
