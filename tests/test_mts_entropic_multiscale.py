@@ -289,3 +289,14 @@ def test_reject_start_out_of_range():
 def test_reject_seed():
     with pytest.raises(InvalidInputError, match="'seed'"):
         online_algs.run(MultiscaleHSTMTS(random_metric("general", 4, seed=0), seed=-1), np.ones((2, 4)))
+
+
+def test_adaptive_adversary_replays_and_charges_the_heaviest_leaf():
+    from proofs_check.checks.mts_entropic import adaptive_max_mass_tasks
+
+    h = HST.balanced(3, 2)
+    c = adaptive_max_mass_tasks(MultiscaleHSTMTS(h), 25)
+    r = online_algs.run(MultiscaleHSTMTS(h), c, states=True)
+    for t in range(25):
+        assert np.flatnonzero(c[t]).tolist() == [int(np.argmax(r.states[t]))]
+        assert c[t].sum() == 2.0  # twice the leaf edge (length 1)
