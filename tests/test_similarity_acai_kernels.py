@@ -396,3 +396,16 @@ def test_slot_index_batched_updates_keep_the_per_id_slot_order():
         assert idx._slot_of == slot_of
         Q = rng.normal(size=(3, 4))
         np.testing.assert_array_equal(idx.search(Q, 5)[1], bf.search(Q, 5)[1])
+
+
+@given(st.integers(0, 10**6))
+def test_view_ids_matches_numpy(seed):
+    rng = np.random.default_rng(seed)
+    E = rng.permutation(50)[:int(rng.integers(1, 30))].astype(np.int64)
+    L = rng.permutation(50)[:int(rng.integers(0, 8))].astype(np.int64)
+    k = int(rng.integers(1, 12))
+    U, cand, pc, pe = ka.view_ids(E, L, k)
+    np.testing.assert_array_equal(U, np.unique(np.concatenate([E, L])))
+    np.testing.assert_array_equal(cand, np.unique(np.concatenate([E[:k], L])))
+    np.testing.assert_array_equal(U[pc], cand)
+    np.testing.assert_array_equal(U[pe], E)

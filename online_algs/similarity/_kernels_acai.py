@@ -370,3 +370,22 @@ def acai_learn(ids, dist, k, cf, eta, C, learn, v, satpos, satlist, st, cnt):
     if learn:
         omd_lazy_step(ids, g, eta, C, v, satpos, satlist, st, cnt)
     return G
+
+
+@njit
+def view_ids(E, L, k):
+    """Id bookkeeping of one request: ``E`` the remote candidates (valid ids, nearest first), ``L``
+    the local k+1 nearest. Returns ``U`` = sorted union of ``E`` and ``L`` (the ids whose distances
+    are computed), ``cand`` = sorted union of ``E[:k]`` and ``L`` (the answer's candidates), and the
+    positions of ``cand`` and of ``E`` in ``U``."""
+    nE = E.shape[0]
+    kk = k if k < nE else nE
+    both = np.empty(nE + L.shape[0], dtype=np.int64)
+    both[:nE] = E
+    both[nE:] = L
+    U = np.unique(both)
+    part = np.empty(kk + L.shape[0], dtype=np.int64)
+    part[:kk] = E[:kk]
+    part[kk:] = L
+    cand = np.unique(part)
+    return U, cand, np.searchsorted(U, cand), np.searchsorted(U, E)

@@ -350,25 +350,34 @@ class ACAI(_FractionalPolicy):
         Ev = E[E >= 0]
         _, L = self._index._search(q[None, :], k + 1)
         L = L[0][L[0] >= 0]
-        U = np.unique(np.concatenate([Ev, L]))
+        U, cand, pos_c, pos_e = _ka.view_ids(Ev, L, k)
         dU = ds.distances(q, U)
-        cand = np.unique(np.concatenate([Ev[:k], L]))
-        dist = dU[np.searchsorted(U, cand)]
+        dist = dU[pos_c]
         cached = self._cached[cand].astype(bool)
-        d = dU[np.searchsorted(U, Ev)]
+        d = dU[pos_e]
         mask = candidate_mask(d, k, ds.fetch_cost)
         if mask.all() and len(Ev) < ds.n:
             self._truncated += 1
         return cand, dist, cached, Ev[mask], d[mask]
 
     def _apply_moves(self, fetched, evicted) -> float:
-        """Evict then insert, one batched index call each (``remove`` before ``add``: the slots free first)."""
+        """Evict then insert, one batched index call each (``remove`` before ``add``: the slots free
+        first). The ids come from the 0/1 array ``_cached`` that mirrors the index, so the index's
+        input validation is skipped (the same bookkeeping as ``_evict_ids`` / ``_insert``)."""
+        order = self._order
         if len(evicted):
-            self._evict_ids([int(o) for o in evicted])
+            for o in evicted.tolist():
+                del order[o]
+            self._index._remove_unchecked(evicted)
             self._cached[evicted] = 0
+            self._evicted += len(evicted)
         if len(fetched):
+            for o in fetched.tolist():
+                order[o] = None
+            self._index._add_unchecked(fetched, self._ds.catalog[fetched])
             self._cached[fetched] = 1
-            return self._insert(fetched)
+            self._inserted += len(fetched)
+            return self._ds.update_cost * len(fetched)
         return 0.0
 
     def _step(self, q, E):

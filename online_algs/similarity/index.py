@@ -81,6 +81,14 @@ class _BaseIndex:
         k = check_int("k", k, low=1, owner=owner)
         return q, k
 
+    # Unchecked updates for callers that keep the index consistent themselves (AÇAI's batched cache
+    # moves: the ids come from a 0/1 array mirroring the index): no validation, same effect.
+    def _add_unchecked(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        self.add(ids, vectors)
+
+    def _remove_unchecked(self, ids: np.ndarray) -> None:
+        self.remove(ids)
+
     def contains(self, ids) -> np.ndarray:
         ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
         return np.array([int(i) in self._ids for i in ids], dtype=bool)
@@ -181,6 +189,17 @@ class FaissFlatIndex(_BaseIndex):
             assert removed == len(ids), "faiss removed a different number of ids than requested"
             self._ids.difference_update(int(i) for i in ids)
 
+    def _add_unchecked(self, ids, v) -> None:
+        if len(ids):
+            self._index.add_with_ids(np.ascontiguousarray(v, dtype=np.float32), np.ascontiguousarray(ids, dtype=np.int64))
+            self._ids.update(ids.tolist())
+
+    def _remove_unchecked(self, ids) -> None:
+        if len(ids):
+            removed = self._index.remove_ids(np.ascontiguousarray(ids, dtype=np.int64))
+            assert removed == len(ids), "faiss removed a different number of ids than requested"
+            self._ids.difference_update(ids.tolist())
+
     def search(self, queries, k: int):
         q, k = self._check_queries(queries, k)
         return self._search(q, k)
@@ -241,6 +260,9 @@ class FaissSlotIndex(_BaseIndex):
         if len(ids) > len(self._free):
             raise InvalidInputError(f"FaissSlotIndex.add: {len(ids)} new ids do not fit the {len(self._free)} free "
                                     f"slots (capacity {self.capacity}); remove ids first.")
+        self._add_unchecked(ids, v)
+
+    def _add_unchecked(self, ids, v) -> None:
         n = len(ids)
         if n == 0:
             return
@@ -253,7 +275,9 @@ class FaissSlotIndex(_BaseIndex):
         self._ids.update(id_list)
 
     def remove(self, ids) -> None:
-        ids = self._check_known_ids(ids)
+        self._remove_unchecked(self._check_known_ids(ids))
+
+    def _remove_unchecked(self, ids) -> None:
         if len(ids) == 0:
             return
         id_list = ids.tolist()
