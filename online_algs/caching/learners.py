@@ -31,9 +31,9 @@ from . import _kernels_learners as _k
 from .offline import (best_static_cache, best_static_gain, regret_curve, weighted_paging_opt_lp,
                       weighted_static_optimum_lp)
 from .projections import project_capped_simplex, project_capped_simplex_kl
-from .rounding import CoupledRounding, Rounded, depround, madow_sample
+from .rounding import CoupledRounding, Rounded, TransportRounding, depround, madow_sample
 
-__all__ = ["OGD", "OMD", "FTPL", "Rounded", "CoupledRounding", "madow_sample", "depround",
+__all__ = ["OGD", "OMD", "FTPL", "Rounded", "CoupledRounding", "TransportRounding", "madow_sample", "depround",
            "project_capped_simplex", "project_capped_simplex_kl", "best_static_gain", "best_static_cache",
            "regret_curve", "weighted_static_optimum_lp", "weighted_paging_opt_lp", "ogd_step_size", "omd_step_size", "ftpl_step_size"]
 

@@ -8,20 +8,25 @@ items with :math:`P(i \in Z) = y_i`, so the expected integral gain equals the fr
   when a cumulative-sum boundary crosses one of the points U + m, so the expected number of
   fetches per round is at most :math:`\sum_j |S_j(y_{t}) - S_j(y_{t-1})|` (the 1-d transport
   distance along the item order), and at least :math:`\|y_t - y_{t-1}\|_1 / 2`.
+* :class:`TransportRounding` -- one U and a layout of the circle into C-sets updated by transfers
+  and swaps: at most :math:`\|y_t - y_{t-1}\|_1` expected fetches per round (plus the counted
+  movement of budget compactions); derivation in docs/theory/coupled_rounding.md.
 * :func:`depround` -- dependent rounding (Gandhi, Khuller, Parthasarathy, Srinivasan, J.ACM 2006).
 * :class:`Rounded` -- wraps a fractional learner into an integral caching policy.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .._validation import check_choice, check_float, check_float_array, check_seed
+from .._validation import check_choice, check_float, check_float_array, check_int, check_seed
 from ..base import CommitThenLearn
 from ..exceptions import InvalidInputError
 from . import _kernels_learners as _k
 
-__all__ = ["madow_sample", "depround", "CoupledRounding", "Rounded"]
+__all__ = ["madow_sample", "depround", "CoupledRounding", "TransportRounding", "Rounded"]
 
 _SNAP = 1e-12
 
@@ -149,6 +154,406 @@ class CoupledRounding:
         return f"CoupledRounding(seed={self.seed!r})"
 
 
+_EPS = 1e-13  # changes and pieces at most this long are treated as zero (float tolerance of the layout)
+
+
+def _madow_layout(y, C, u, gaps=None):
+    """The Madow layout of ``y`` as atoms {C-set: length} in circle order, and where ``u`` falls
+    (``gaps``, when a list, receives the arcs ``(start, end, set)`` in circle order).
+
+    Item i owns the arc ``[S_{i-1}, S_i) mod 1`` (one or two pieces since y_i <= 1); the set at a
+    point v of the circle is the set of items whose arc covers v, i.e. ``madow_sample(y, v)``.
+    """
+    S = np.cumsum(y)
+    S[-1] = C
+    lo = np.concatenate([[0.0], S[:-1]])
+    events = []  # (position, 0 = leave / 1 = enter, item)
+    for i in np.flatnonzero(y > 0):
+        a, b = float(lo[i]), float(S[i])
+        f = math.floor(a)
+        start, end = a - f, b - f
+        if end <= 1.0:
+            events.append((start, 1, int(i)))
+            events.append((end, 0, int(i)))
+        else:
+            events.append((start, 1, int(i)))
+            events.append((1.0, 0, int(i)))
+            events.append((0.0, 1, int(i)))
+            events.append((end - 1.0, 0, int(i)))
+    events.sort()
+    atoms = {}
+    active = {}  # item -> number of its pieces covering the sweep point (2 on a 1-ulp overlap)
+    ukey, uoff = None, 0.0
+    k = 0
+    n = len(events)
+    pos = 0.0
+    while k < n:
+        p = events[k][0]
+        if p > pos and active:
+            length = p - pos
+            key = frozenset(active)
+            if len(key) != C:
+                if length > 1e-12:  # pragma: no cover - would be a bug of the sweep
+                    raise RuntimeError(f"Madow layout: {len(key)} items on an arc of length {length}")
+            else:
+                base = atoms.get(key, 0.0)
+                if pos <= u < p:
+                    ukey, uoff = key, base + (u - pos)
+                atoms[key] = base + length
+                if gaps is not None:
+                    gaps.append((pos, p, key))
+        pos = max(pos, p)
+        while k < n and events[k][0] == p:
+            _, kind, item = events[k]
+            if kind:
+                active[item] = active.get(item, 0) + 1
+            elif active.get(item, 0) > 1:
+                active[item] -= 1
+            else:
+                active.pop(item, None)
+            k += 1
+    if ukey is None:  # u fell on a dropped sliver: take the last atom
+        ukey = next(reversed(atoms))
+        uoff = atoms[ukey]
+    return atoms, ukey, uoff
+
+
+class TransportRounding:
+    r"""Coupled rounding that fetches at most :math:`\|y_t - y_{t-1}\|_1` per round in expectation.
+
+    Problem: turn a sequence of fractional caches :math:`y_t \in K_C = \{y \in [0,1]^N, \sum y = C\}`
+    into random sets :math:`Z_t` of exactly C items with exact marginals
+    :math:`P(i \in Z_t) = y_{t,i}` every round, fetching few items between rounds.
+
+    Representation (a *layout*): the circle [0, 1) cut into atoms, each labelled with a C-set;
+    ``atoms`` maps each C-set to its total length (equal sets are merged by a measure-preserving
+    rearrangement of the circle), so :math:`\sum_{A \ni i} |A| = y_i`. One uniform U is drawn
+    at :meth:`reset_with` and carried along every rearrangement; the cache is the set of the atom
+    holding U. The first layout is Madow's (``madow_sample(y_0, U)`` is the first cache).
+
+    Update rule (:meth:`update`, :math:`\delta = y' - x` with x the layout's marginals): every
+    decreasing item i gives up :math:`|\delta_i|` from its smallest atoms first (one split at most),
+    which leaves holes; every increasing item j (in id order) fills holes where it is absent,
+    smallest first; if holes remain only where j is present, a *swap* takes a full atom F
+    without j and an item k in F missing from the hole atom H: k moves from F to H, j takes k's
+    place in F (such F and k always exist: docs/theory/coupled_rounding.md). Numerical leftovers
+    (holes below 1e-9) are filled by the most under-served item.
+
+    Guarantee: exactly C items, marginals exact (to float round-off); the expected number of
+    fetches of a round is at most the measure of the additions, ``movement_bound_``
+    :math:`= \sum_j(\text{fill}_j + 2\,\text{swap}_j) \le \|y' - y\|_1` (Theorem
+    ``caching.rounding.transport_movement``), against at least :math:`\|y'-y\|_1/2` for any
+    rounding with exact marginals.
+
+    Complexity: O(N) to read y, plus O(C) per atom touched (a split or a merge touches two
+    atoms; a decreasing item touches its atoms smallest-first, an increasing item the atoms with
+    holes); a swap scans the atoms, O(K). The number of atoms K is reported (``n_atoms``); it
+    stays bounded on the traces measured in docs/caching.md. Pure Python with dict/frozenset
+    (no numba kernel).
+
+    Incremental API::
+
+        r = TransportRounding(capacity, seed)
+        cache = r.reset_with(y0)              # sorted int64 array of C ids
+        fetched, evicted = r.update(y_new)    # int64 arrays, sorted
+        r.cache                               # the current C ids (sorted int64)
+
+    Parameters
+    ----------
+    capacity : int
+        C, the number of cached items; every y must sum to it.
+    seed : int, optional
+        Seed of U.
+
+    Attributes
+    ----------
+    movement_bound_ : float
+        Measure of the additions of the last update (fills + 2 * swaps): an upper bound on the
+        expected fetches of that round, at most ||dy||_1.
+    dy_l1_ : float
+        ||y' - x||_1 of the last update (x the layout's marginals before it).
+    swap_measure_ : float
+        Measure moved by swaps in the last update.
+    n_atoms : int
+        Current number of atoms (distinct C-sets of the layout).
+    """
+
+    def __init__(self, capacity, seed=None, max_atoms=None):
+        self.capacity = capacity
+        self.seed = seed
+        self.max_atoms = max_atoms
+        self._atoms = None
+
+    def __repr__(self):
+        return f"TransportRounding(capacity={self.capacity!r}, seed={self.seed!r}, max_atoms={self.max_atoms!r})"
+
+    # ------------------------------------------------------------------ state
+    def _ensure(self, owner):
+        if self._atoms is None:
+            raise InvalidInputError(f"{owner} needs a layout: call reset_with(y0) first.")
+
+    def _check_y(self, y, owner, n=None):
+        y, C = _check_fractional(y, owner)
+        if C != self.C_:
+            raise InvalidInputError(f"The 'y' argument of {owner} must sum to capacity = {self.C_}. Got sum "
+                                    f"{float(y.sum())!r}; project it onto the capped simplex with C = {self.C_}.")
+        if n is not None and len(y) != n:
+            raise InvalidInputError(f"The 'y' argument of {owner} must have length {n} (the length of y0). Got "
+                                    f"length {len(y)}; pass one value per item of the catalogue.")
+        return y
+
+    @property
+    def cache(self):
+        """The cached ids (sorted int64 array of length C)."""
+        self._ensure("TransportRounding.cache")
+        return np.array(sorted(self._ukey), dtype=np.int64)
+
+    @property
+    def n_atoms(self):
+        return 0 if self._atoms is None else len(self._atoms)
+
+    def layout(self):
+        """The layout: ``(sets, lengths)``, sets an int64 array (K, C) of sorted rows."""
+        self._ensure("TransportRounding.layout")
+        keys = list(self._atoms)
+        sets = np.array([sorted(k) for k in keys], dtype=np.int64).reshape(len(keys), self.C_)
+        return sets, np.array([self._atoms[k] for k in keys])
+
+    def marginals(self):
+        """:math:`P(i \\in Z) = \\sum_{A \\ni i} |A|`, recomputed from the atoms."""
+        sets, lengths = self.layout()
+        return np.bincount(sets.ravel(), weights=np.repeat(lengths, self.C_), minlength=self.N_)
+
+    def check_state(self, y=None, tol=1e-9):
+        """True iff the layout is valid: every atom a C-set of ids in [0, N) with positive length,
+        lengths summing to 1, U inside its atom, and (given ``y``) marginals equal to y within tol."""
+        self._ensure("TransportRounding.check_state")
+        sets, lengths = self.layout()
+        ok = (len(sets) > 0 and bool(np.all(lengths > 0)) and abs(float(lengths.sum()) - 1.0) <= tol
+              and bool(np.all(sets >= 0)) and bool(np.all(sets < self.N_))
+              and bool(np.all(np.diff(sets, axis=1) > 0)) and self._ukey in self._atoms
+              and -tol <= self._uoff <= self._atoms[self._ukey] + tol and not self._holes)
+        if ok and y is not None:
+            ok = float(np.abs(self.marginals() - np.asarray(y, dtype=float)).max()) <= tol
+        return bool(ok)
+
+    # ------------------------------------------------------------------ build
+    def reset_with(self, y0):
+        """Start from the Madow layout of ``y0`` with a fresh U; returns the cache (sorted int64)."""
+        owner = "TransportRounding"
+        self.C_ = check_int("capacity", self.capacity, low=1, owner=owner)
+        rng = np.random.default_rng(check_seed(self.seed, owner=owner))
+        y, C = _check_fractional(y0, "TransportRounding.reset_with")
+        if C != self.C_:
+            raise InvalidInputError(f"The 'y0' argument of TransportRounding.reset_with must sum to capacity = "
+                                    f"{self.C_}. Got sum {float(y.sum())!r}; project it onto the capped simplex.")
+        self.N_ = len(y)
+        if self.max_atoms is None:
+            self.max_atoms_ = 8 * (self.N_ + C)
+        else:
+            self.max_atoms_ = check_int("max_atoms", self.max_atoms, low=2 * (self.N_ + C), owner=owner)
+        u = float(rng.random())
+        self._atoms, self._ukey, self._uoff = _madow_layout(y, C, u)
+        self._where = [dict() for _ in range(self.N_)]
+        self._holes = {}
+        for key in self._atoms:
+            self._index(key)
+        self._x = self.marginals()
+        self.movement_bound_ = 0.0
+        self.dy_l1_ = 0.0
+        self.swap_measure_ = 0.0
+        self.compaction_movement_ = 0.0
+        self.n_compactions_ = 0
+        return self.cache
+
+    def _index(self, key):
+        for z in key:
+            self._where[z][key] = None
+        if len(key) < self.C_:
+            self._holes[key] = None
+
+    def _unindex(self, key):
+        for z in key:
+            del self._where[z][key]
+        self._holes.pop(key, None)
+
+    def _move(self, a, new, r):
+        """Relabel the last ``r`` of atom ``a`` (all of it when r >= |a| - eps) with set ``new``;
+        the piece is appended at the end of atom ``new``. Returns the length moved."""
+        atoms = self._atoms
+        length = atoms[a]
+        whole = r >= length - _EPS
+        if whole:
+            r = length
+            del atoms[a]
+            self._unindex(a)
+        else:
+            atoms[a] = length - r
+        base = atoms.get(new)
+        if base is None:
+            base = 0.0
+            self._index(new)
+        atoms[new] = base + r
+        if self._ukey == a:
+            cut = 0.0 if whole else length - r
+            if whole or self._uoff >= cut:
+                self._ukey = new
+                self._uoff = base + min(max(self._uoff - cut, 0.0), r)
+        return r
+
+    def _compact(self, target):
+        r"""Budget compaction: the smallest atoms, down to ``target`` atoms kept, are re-laid out as
+        the Madow layout of their own conditional marginals (scaled into their total length m).
+        Marginals are unchanged; U, if it lies in the collapsed part, is mapped by its relative
+        position (a measure-preserving map). Returns the exact expected fetches it causes,
+        :math:`\int |S_{new}(u) \setminus S_{old}(u)| du \le C m`."""
+        atoms, C = self._atoms, self.C_
+        keys = sorted(atoms, key=atoms.__getitem__)[: max(len(atoms) - target, 2)]
+        lengths = np.array([atoms[k] for k in keys])
+        m = float(lengths.sum())
+        starts = np.concatenate([[0.0], np.cumsum(lengths)[:-1]]) / m
+        v = None
+        if self._ukey in set(keys):
+            v = float(starts[keys.index(self._ukey)] + self._uoff / m)
+        z = np.zeros(self.N_)
+        for k, ln in zip(keys, lengths):
+            z[list(k)] += ln
+        z /= m
+        z = np.clip(z, 0.0, 1.0)
+        z[z < _SNAP] = 0.0
+        z[z > 1.0 - _SNAP] = 1.0
+        for k in keys:
+            del atoms[k]
+            self._unindex(k)
+        gaps = []
+        sub, skey, soff = _madow_layout(z, C, 0.0 if v is None else min(v, np.nextafter(1.0, 0.0)), gaps)
+        for key, ln in sub.items():
+            base = atoms.get(key)
+            if base is None:
+                base = 0.0
+                self._index(key)
+            atoms[key] = base + ln * m
+            if v is not None and key == skey:
+                self._ukey, self._uoff = key, base + soff * m
+        # exact expected movement: overlay the old arcs [starts, starts + len/m) with the new gaps
+        cost, a = 0.0, 0
+        ends = starts + lengths / m
+        for g0, g1, key in gaps:
+            while a < len(keys) and ends[a] <= g0:
+                a += 1
+            b = a
+            while b < len(keys) and starts[b] < g1:
+                over = min(g1, ends[b]) - max(g0, starts[b])
+                if over > 0:
+                    cost += over * len(key - keys[b])
+                b += 1
+        self._x = self.marginals()
+        return cost * m
+
+    # ----------------------------------------------------------------- update
+    def update(self, y_new):
+        """Move the layout to ``y_new``; returns ``(fetched, evicted)`` (sorted int64 arrays)."""
+        self._ensure("TransportRounding.update")
+        y = self._check_y(y_new, "TransportRounding.update", n=self.N_)
+        atoms, x = self._atoms, self._x
+        before = self._ukey
+        delta = y - x
+        self.dy_l1_ = float(np.abs(delta).sum())
+        added = 0.0
+        swapped = 0.0
+        inc = [int(j) for j in np.flatnonzero(delta > _EPS)]
+        need = {j: float(delta[j]) for j in inc}
+        for i in np.flatnonzero(delta < -_EPS):
+            i = int(i)
+            r = float(-delta[i])
+            # transfer: hand i's measure straight to an increasing item absent from the atom
+            for a in sorted(self._where[i], key=atoms.__getitem__):
+                j = next((j for j in inc if need[j] > _EPS and j not in a), None)
+                if j is None:
+                    continue
+                got = self._move(a, (a - {i}) | {j}, min(r, need[j]))
+                x[i] -= got
+                x[j] += got
+                need[j] -= got
+                added += got
+                r -= got
+                if r <= _EPS:
+                    break
+            if r <= _EPS:
+                continue
+            # what no increasing item can take here becomes holes, smallest atoms first
+            for a in sorted(self._where[i], key=atoms.__getitem__):
+                got = self._move(a, a - {i}, r)
+                x[i] -= got
+                r -= got
+                if r <= _EPS:
+                    break
+        for j in inc:
+            r = need[j]
+            if r <= _EPS or not self._holes:
+                continue
+            for a in sorted([h for h in self._holes if j not in h], key=atoms.__getitem__):
+                got = self._move(a, a | {j}, r)
+                x[j] += got
+                added += got
+                r -= got
+                if r <= _EPS:
+                    break
+            # swaps: every hole left holds j; a full atom f without j gives an item k to the hole
+            # and takes j in its place (f and k exist: docs/theory/coupled_rounding.md)
+            while r > _EPS and self._holes:
+                fs = sorted((a for a in atoms if len(a) == self.C_ and j not in a), key=atoms.__getitem__,
+                            reverse=True)
+                if not fs:  # pragma: no cover - excluded by the counting argument
+                    break
+                p = 0
+                for h in sorted(self._holes, key=atoms.__getitem__):
+                    while r > _EPS and h in atoms:
+                        while p < len(fs) and fs[p] not in atoms:
+                            p += 1
+                        if p == len(fs):
+                            break
+                        f = fs[p]
+                        k = min(f - h)
+                        step = min(r, atoms[h], atoms[f])
+                        self._move(h, h | {k}, step)
+                        self._move(f, (f - {k}) | {j}, step)
+                        x[j] += step
+                        added += 2.0 * step
+                        swapped += step
+                        r -= step
+                        h = h | {k}
+                        if len(h) == self.C_:
+                            break
+                    if r <= _EPS or p == len(fs):
+                        break
+        # float leftovers: fill each remaining hole with its most under-served absent item
+        if self._holes:
+            order = np.argsort(-(y - x), kind="stable")
+            for h in list(self._holes):
+                length = atoms[h]
+                if length > 1e-9:  # pragma: no cover - would contradict the proof
+                    raise RuntimeError(f"TransportRounding: a hole of length {length} is left after the update")
+                new = set(h)
+                for z in order:
+                    if len(new) == self.C_:
+                        break
+                    if int(z) not in new:
+                        new.add(int(z))
+                        x[int(z)] += length
+                        added += length
+                self._move(h, frozenset(new), length)
+        self.movement_bound_ = added
+        self.swap_measure_ = swapped
+        self.compaction_movement_ = 0.0
+        if len(atoms) > self.max_atoms_:
+            self.compaction_movement_ = self._compact(self.max_atoms_ // 2)
+            self.n_compactions_ += 1
+        after = self._ukey
+        return (np.array(sorted(after - before), dtype=np.int64),
+                np.array(sorted(before - after), dtype=np.int64))
+
+
 class Rounded(CommitThenLearn):
     r"""An integral caching policy from a fractional learner (OGD, OMD, FTPL) by rounding.
 
@@ -156,7 +561,8 @@ class Rounded(CommitThenLearn):
     :math:`\sum_{n \in Z} w_n x_{t,n}`; movement = fetches :math:`|Z_t \setminus Z_{t-1}|`.
 
     Update rule: ``predict()`` rounds the learner's fractional :math:`y_t` (``"coupled"``: Madow
-    with one U for the whole run; ``"madow"``: a fresh U each round; ``"depround"``: DepRound);
+    with one U for the whole run; ``"madow"``: a fresh U each round; ``"depround"``: DepRound;
+    ``"transport"``: :class:`TransportRounding`, one U and a layout updated by transfers);
     ``update`` returns the integral gain and feeds the request to the learner.
 
     Complexity: O(N) per round (rounding, and for one-hot requests the learner's kernel run on
@@ -166,11 +572,16 @@ class Rounded(CommitThenLearn):
     Guarantee: :math:`P(i \in Z_t) = y_{t,i}`, so the expected integral gain equals the learner's
     fractional gain and the learner's regret bound carries over in expectation (Theorem
     ``caching.rounding.marginals``); coupled rounding fetches at most
-    :math:`E\sum_j|\Delta S_j|` per round (Theorem ``caching.rounding.coupled_movement``).
+    :math:`E\sum_j|\Delta S_j|` per round (Theorem ``caching.rounding.coupled_movement``);
+    transport rounding at most :math:`\|\Delta y\|_1` per round plus the counted movement of its
+    budget compactions (Theorem ``caching.rounding.transport_movement``).
 
     ``result.info``: ``fetches`` (per round, round 0 counts 0), ``total_fetches``,
     ``dy_l1`` (per-round :math:`\|y_t - y_{t-1}\|_1`), ``transport`` (per-round
     :math:`\sum_j|\Delta S_j|`), ``fractional_gain``; ``result.hits``/``misses`` for one-hot traces.
+    With ``"transport"`` also ``movement_bound`` (per-round expected-fetch bound of the layout
+    update, <= ``dy_l1``), ``compaction_movement`` (per-round expected fetches of compactions),
+    ``n_atoms`` (layout size) and ``n_compactions``.
 
     Costs: a fetch costs 1 (like a paging miss), so ``result.movement_cost`` (and
     ``result.total_cost``) is the number of fetches, ``info['total_fetches']``; with
@@ -180,7 +591,9 @@ class Rounded(CommitThenLearn):
     Parameters
     ----------
     learner : OGD, OMD or FTPL
-    method : {"coupled", "madow", "depround"}
+    method : {"coupled", "madow", "depround", "transport"}
+        ``"transport"``: :class:`TransportRounding` (one U, movement-optimal layout updates;
+        at most :math:`\|\Delta y\|_1` expected fetches per round plus counted compactions).
     seed : int, optional
     """
 
@@ -198,7 +611,7 @@ class Rounded(CommitThenLearn):
         if not isinstance(self.learner, _CacheLearner):
             raise InvalidInputError(f"The 'learner' parameter of Rounded must be a caching learner (OGD, OMD or "
                                     f"FTPL). Got {type(self.learner).__name__}.")
-        check_choice("method", self.method, ("coupled", "madow", "depround"), owner="Rounded")
+        check_choice("method", self.method, ("coupled", "madow", "depround", "transport"), owner="Rounded")
         self._rng = np.random.default_rng(check_seed(self.seed, owner="Rounded"))
         self.learner.reset()
         self._u = float(self._rng.random())
@@ -208,6 +621,10 @@ class Rounded(CommitThenLearn):
         self._fetches = []
         self._dy = []
         self._transport = []
+        self._tr = None
+        self._bound = []
+        self._compaction = []
+        self._atoms = []
         self._frac_gain = 0.0
         self._hits = 0
         self._onehot = True
@@ -223,6 +640,17 @@ class Rounded(CommitThenLearn):
 
     def _round(self, y):
         ys, C = _check_fractional(y, "Rounded")
+        if self.method == "transport":
+            if self._tr is None:
+                self._tr = TransportRounding(C, seed=int(self._rng.integers(0, 2**31 - 1)))
+                ids = self._tr.reset_with(ys)
+            else:
+                self._tr.update(ys)
+                ids = self._tr.cache
+            self._bound.append(self._tr.movement_bound_)
+            self._compaction.append(self._tr.compaction_movement_)
+            self._atoms.append(self._tr.n_atoms)
+            return ids
         if self.method == "coupled":
             return _madow_core(ys, C, self._u)
         if self.method == "madow":
@@ -276,6 +704,11 @@ class Rounded(CommitThenLearn):
         result.info.update(fetches=f, total_fetches=int(f.sum()), dy_l1=np.asarray(self._dy[:T]),
                            transport=np.asarray(self._transport[:T]), fractional_gain=float(self._frac_gain),
                            method=self.method)
+        if self.method == "transport":
+            result.info.update(movement_bound=np.asarray(self._bound[:T]),
+                               compaction_movement=np.asarray(self._compaction[:T]),
+                               n_atoms=np.asarray(self._atoms[:T], dtype=np.int64),
+                               n_compactions=0 if self._tr is None else int(self._tr.n_compactions_))
         result.movement_cost = float(f.sum())  # a fetch costs 1, like a paging miss
         if result.gain is not None:
             result.movement = f.astype(float)
@@ -297,6 +730,9 @@ class Rounded(CommitThenLearn):
             ({"learner": OMD(6, 3, horizon=30), "method": "madow", "seed": 2}, tr),
             ({"learner": OGD(6, 2, eta=0.5), "method": "depround", "seed": 3}, tr),
             ({"learner": FTPL(6, 2, horizon=30, seed=0), "method": "coupled", "seed": 4}, tr),
+            ({"learner": OGD(6, 2, horizon=30), "method": "transport", "seed": 6}, tr),
+            ({"learner": OMD(5, 2, horizon=6), "method": "transport", "seed": 7},
+             rng.integers(0, 3, size=(6, 5)).astype(float)),
             ({"learner": OMD(5, 2, horizon=6), "method": "depround", "seed": 5},
              rng.integers(0, 3, size=(6, 5)).astype(float)),
         ]
