@@ -89,3 +89,33 @@ def main(argv=None):
 
 if __name__ == "__main__":
     main()
+
+
+def bench_multiscale(T: int = 20_000, T_loop: int = 2_000, n: int = 64, k: int = 8):
+    """MultiscaleKServerHST (issue #5): requests/s of the numba batch path and of the serve() loop
+    (the same projection kernel called once per request from Python), and, as a baseline measured
+    in the same run, of the older FractionalKServerHST batch path on the same HST and requests."""
+    from online_algs import run
+    from online_algs.kserver import FractionalKServerHST, MultiscaleKServerHST
+    from online_algs.mts.hst import random_hst
+
+    hst = random_hst(n, seed=7)
+    rng = np.random.default_rng(8)
+    init = np.sort(rng.choice(n, size=k, replace=False))
+    req = rng.integers(0, n, size=T)
+    run(MultiscaleKServerHST(hst, init), req[:50])  # compile / load the cache
+    run(FractionalKServerHST(hst, init), req[:50])
+    tk, rk = _time(lambda: run(MultiscaleKServerHST(hst, init), req, series=False), repeat=3)
+    tl, rl = _time(lambda: run(MultiscaleKServerHST(hst, init), req[:T_loop], series=False, fast=False))
+    tb, _ = _time(lambda: run(FractionalKServerHST(hst, init), req, series=False), repeat=3)
+    same = abs(run(MultiscaleKServerHST(hst, init), req[:T_loop]).total_cost - rl.total_cost) <= 1e-9 * max(1.0, rl.total_cost)
+    kps, lps, bps = T / tk, T_loop / tl, T / tb
+    print(f"Multiscale HST n={n} k={k} ({hst.n_nodes} nodes)  kernel: {kps:8.0f} requests/s (T={T:,}, Newton steps max "
+          f"{rk.info['newton_steps_max']})   serve() loop: {lps:7.0f} requests/s -> kernel {kps / lps:.1f}x; "
+          f"FractionalKServerHST kernel: {bps:8.0f} requests/s -> multiscale / old {kps / bps:.2f}x; same cost on the "
+          f"prefix: {same}")
+    return kps, lps, bps
+
+
+if __name__ == "__main__":
+    bench_multiscale()
