@@ -16,7 +16,7 @@ from ..metrics import METRIC_KINDS, line, random_metric
 from .offline import _metric
 
 __all__ = ["cruel_requests", "random_requests", "clustered_requests", "drifting_requests", "dc_hk_line_family",
-           "dc_hk_family", "DCHKInstance", "dc_hk_ratio", "dc_hk_potential", "dc_hk_additive_term",
+           "dc_hk_family", "dc_hk_cycle_search", "DCHKInstance", "dc_hk_ratio", "dc_hk_potential", "dc_hk_additive_term",
            "metric_kinds", "FAMILIES", "family_requests"]
 
 
@@ -449,3 +449,218 @@ def family_requests(family: str, metric, T: int, seed=None) -> np.ndarray:
         return drifting_requests(metric, T, seed)
     raise InvalidInputError(f"The 'family' argument of family_requests must be one of {list(FAMILIES)}. "
                             f"Got {family!r}; use cruel_requests(alg, metric, T) for the adversary.")
+
+
+# --------------------------------------------------------------------------- (h, k): periodic-schedule search
+#: largest state graph (DC configurations x adversary configurations) :func:`dc_hk_cycle_search` builds
+_MAX_CYCLE_STATES = 400_000
+
+
+def _unit_tree_dc_step(X, r, nxt):
+    """DC on a tree with unit edges, servers on nodes (``X`` a sorted tuple, repeats allowed): every
+    unobstructed server (one per occupied node) steps one edge toward ``r`` until one arrives.
+    Returns ``(new sorted tuple, cost)``. Positions stay on nodes: all movers start on nodes and every
+    edge has length 1, so they reach the next node together."""
+    X = list(X)
+    cost = 0
+    nx_r = nxt[r]
+    while r not in X:
+        occ = set(X)
+        movers = []
+        seen = set()
+        for i, p in enumerate(X):
+            if p in seen:           # co-located: only the first one counts
+                continue
+            seen.add(p)
+            u = nx_r[p]
+            while u not in occ and u != r:
+                u = nx_r[u]
+            if u not in occ:        # reached r, which is empty
+                movers.append(i)
+        for i in movers:
+            X[i] = nx_r[X[i]]
+        cost += len(movers)
+    return tuple(sorted(X)), cost
+
+
+def _positive_cycle(n_states, src, dst, w, maxit=200_000, check=25):
+    """A cycle of positive total weight ``w`` in the graph (edge index list) or None (Bellman-Ford for
+    longest paths, the predecessor graph inspected every ``check`` rounds)."""
+    order = np.argsort(src, kind="stable")
+    s_src, s_dst, s_w = src[order], dst[order], w[order]
+    starts = np.flatnonzero(np.r_[True, s_src[1:] != s_src[:-1]])
+    owners = s_src[starts]
+    V = np.zeros(n_states)
+    for it in range(maxit):
+        cand = s_w + V[s_dst]
+        Vn = V.copy()
+        Vn[owners] = np.maximum(V[owners], np.maximum.reduceat(cand, starts))
+        if np.all(Vn - V <= 1e-9):
+            return None
+        V = Vn
+        if it % check != check - 1:
+            continue
+        att = np.flatnonzero(cand >= V[s_src] - 1e-12)
+        first = att[np.r_[True, s_src[att][1:] != s_src[att][:-1]]]
+        pred = -np.ones(n_states, dtype=np.int64)
+        pred[s_src[first]] = first
+        color = np.zeros(n_states, dtype=np.int8)
+        for u0 in np.flatnonzero((pred >= 0) & (V > 0)):
+            if color[u0]:
+                continue
+            path, u = [], int(u0)
+            while u >= 0 and color[u] == 0 and pred[u] >= 0:
+                color[u] = 1
+                path.append(u)
+                u = int(s_dst[pred[u]])
+            if u >= 0 and color[u] == 1:
+                cyc = path[path.index(u):]
+                es = [int(order[pred[x]]) for x in cyc]
+                if w[es].sum() > 1e-9:
+                    return es
+            for x in path:
+                color[x] = 2
+    from ..exceptions import SolverError
+
+    raise SolverError("dc_hk_cycle_search: the positive-cycle test did not settle", status="iteration_limit",
+                      solver="bellman-ford")
+
+
+def dc_hk_cycle_search(graph, h, k, phases: int = 1) -> DCHKInstance:
+    r"""The best periodic (h, k) lower-bound schedule against Double Coverage on a small tree.
+
+    Problem: on a tree with unit edges (every node a point; ``graph`` a networkx tree, edge weights
+    ignored), find the cycle of requests that maximises DC's cost over the adversary's cost. The
+    states are pairs (DC's k positions on nodes, repeats allowed; the adversary's h distinct
+    nodes); a move is a request ``r`` served by one adversary server (cost ``d(y, r)``, or 0 when
+    the adversary already covers ``r``) followed by DC's response (the unit-edge event
+    simulation :func:`_unit_tree_dc_step`, DC's tree rule). The maximum-ratio cycle is found
+    exactly by Dinkelbach's iteration: with ``lam`` the ratio of the best cycle so far, look for a
+    cycle of positive weight ``DC - lam * ADV`` (Bellman-Ford); none means ``lam`` is optimal.
+    Repeating the cycle ``phases`` times from a state where DC's servers are distinct gives an
+    instance with ``DC = ratio * schedule_cost`` and ``OPT_h <= schedule_cost``, so
+    ``DC / OPT_h >= ratio``: a certified lower bound on DC's (h, k) ratio on that tree, below
+    ``c = k(h+1)/(k+1)`` (Theorem ``kserver.dc.hk_competitive``), reported against ``c`` by
+    Theorem ``kserver.dc.hk_lower`` (search ranges and results in ``docs/theory/kserver.md`` §6.4).
+
+    Complexity: ``S = C(n+k-1, k) C(n, h)`` states and ``O(S n h)`` edges to build (Python), each
+    Bellman-Ford round ``O(S n h)`` (numpy); practical up to about ``S = 1e5`` (a path of 11 points
+    for (2, 4) takes about 10-20 s).
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        A tree; its nodes become the points (in ``sorted`` order when sortable).
+    h, k : int
+        ``1 <= h <= k``, ``k < number of nodes``.
+    phases : int
+        Repetitions of the cycle in the returned instance.
+
+    Returns
+    -------
+    DCHKInstance
+        ``construction = "cycle_search"``, ``ratio`` the best cycle's DC / adversary cost,
+        ``exact`` whether it equals ``c`` (to 1e-12), ``metric`` the tree metric (kind ``"tree"``).
+    """
+    import networkx as nx
+
+    from ..metrics import tree as tree_metric
+
+    owner = "dc_hk_cycle_search"
+    if not isinstance(graph, nx.Graph) or graph.is_directed() or graph.number_of_nodes() == 0 \
+            or not nx.is_tree(graph):
+        raise InvalidInputError(f"The 'graph' argument of {owner} must be an undirected networkx tree. Got "
+                                f"{type(graph).__name__}; build one with networkx.path_graph(n) or add edges to an "
+                                f"nx.Graph().")
+    h, k = _check_hk(h, k, owner)
+    phases = check_int("phases", phases, low=1, owner=owner)
+    try:
+        nodes = sorted(graph.nodes)
+    except TypeError:
+        nodes = list(graph.nodes)
+    n = len(nodes)
+    if k >= n:
+        raise InvalidInputError(f"The 'k' parameter of {owner} must be smaller than the number of tree nodes ({n}). "
+                                f"Got k = {k}; use a larger tree.")
+    from math import comb
+
+    n_states = comb(n + k - 1, k) * comb(n, h)
+    if n_states > _MAX_CYCLE_STATES:
+        raise InvalidInputError(f"{owner} would build C(n+k-1, k) C(n, h) = {n_states} states (n = {n}), more than "
+                                f"{_MAX_CYCLE_STATES}. Use a smaller tree or fewer servers.")
+    g = nx.relabel_nodes(graph, {v: i for i, v in enumerate(nodes)})
+    unit = nx.Graph()
+    unit.add_nodes_from(range(n))
+    unit.add_edges_from(g.edges)
+    dist = np.zeros((n, n))
+    for u, lengths in nx.all_pairs_shortest_path_length(unit):
+        for v, l in lengths.items():
+            dist[u, v] = l
+    nxt = []
+    for r in range(n):
+        par = [r] * n
+        for u, v in nx.bfs_edges(unit, r):
+            par[v] = u
+        nxt.append(par)
+    Xs = list(itertools.combinations_with_replacement(range(n), k))
+    Ys = list(itertools.combinations(range(n), h))
+    xi = {X: i for i, X in enumerate(Xs)}
+    yi = {Y: i for i, Y in enumerate(Ys)}
+    nX, nY = len(Xs), len(Ys)
+    dcx = np.empty((nX, n), dtype=np.int64)
+    dcc = np.empty((nX, n))
+    for i, X in enumerate(Xs):
+        for r in range(n):
+            X2, cost = _unit_tree_dc_step(X, r, nxt)
+            dcx[i, r] = xi[X2]
+            dcc[i, r] = cost
+    # the adversary's options from each Y: (Y index, request, new Y index, cost, moved server)
+    opts = []
+    for j, Y in enumerate(Ys):
+        for s in range(h):
+            for r in range(n):
+                if r not in Y:
+                    opts.append((j, r, yi[tuple(sorted(Y[:s] + Y[s + 1:] + (r,)))], dist[Y[s], r]))
+        for r in Y:
+            opts.append((j, r, j, 0.0))
+    oj, orq, oy2, oa = (np.array(v) for v in zip(*opts))
+    X_idx = np.arange(nX)[:, None]
+    src = (X_idx * nY + oj[None, :]).ravel()
+    dst = (dcx[:, orq] * nY + oy2[None, :]).ravel()
+    A = np.broadcast_to(oa[None, :], (nX, len(oa))).ravel().astype(float)
+    C = dcc[:, orq].ravel()
+    R = np.broadcast_to(orq[None, :], (nX, len(oa))).ravel()
+    keep = (src != dst) | (A > 0)
+    src, dst, A, C, R = src[keep], dst[keep], A[keep], C[keep], R[keep]
+    S = nX * nY
+    lam, best = 1.0, None                        # DC / ADV > 1 is what a lower bound needs
+    while True:
+        es = _positive_cycle(S, src, dst, C - lam * A)
+        if es is None:
+            break
+        if A[es].sum() <= 0:                     # DC pays while the adversary rests: impossible for DC (h <= k)
+            raise AssertionError("a cycle with adversary cost 0 and DC cost > 0")  # pragma: no cover
+        best, lam = es, float(C[es].sum() / A[es].sum())
+    if best is None:
+        raise InvalidInputError(f"{owner} found no cycle with DC / adversary > 1 on this tree (h = {h}, k = {k}). "
+                                f"Use a larger tree.")
+    # rotate the cycle to start where DC's servers are distinct (DoubleCoverage needs distinct starts)
+    starts = [i for i, e in enumerate(best) if len(set(Xs[src[e] // nY])) == k]
+    if not starts:
+        raise InvalidInputError(f"{owner}: the best cycle never has DC's k servers on distinct nodes; it cannot be "
+                                f"replayed from a DoubleCoverage start. Use a larger tree.")
+    best = best[starts[0]:] + best[:starts[0]]
+    s0 = int(src[best[0]])
+    dc0, opt0 = list(Xs[s0 // nY]), list(Ys[s0 % nY])
+    req, sched = [], []
+    for _ in range(phases):
+        for e in best:
+            req.append(int(R[e]))
+            sched.append(tuple(Ys[int(dst[e]) % nY]))
+    adv = float(A[best].sum())
+    ratio = float(C[best].sum()) / adv
+    target = k * (h + 1) / (k + 1)
+    metric = tree_metric(unit, nodes=list(range(n)))
+    return DCHKInstance(metric=metric, requests=np.asarray(req, dtype=np.int64), dc_initial=dc0, opt_initial=opt0,
+                        h=h, k=k, construction="cycle_search", exact=abs(ratio - target) <= 1e-12, ratio=ratio,
+                        target=target, schedule=sched, schedule_cost=phases * adv, phases=phases)
