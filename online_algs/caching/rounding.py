@@ -595,15 +595,18 @@ class Rounded(CommitThenLearn):
         ``"transport"``: :class:`TransportRounding` (one U, movement-optimal layout updates;
         at most :math:`\|\Delta y\|_1` expected fetches per round plus counted compactions).
     seed : int, optional
+    max_atoms : int, optional
+        Layout budget of ``"transport"`` (see :class:`TransportRounding`); ignored otherwise.
     """
 
     randomized = True
     _record_defaults = {"series": True, "states": False}
 
-    def __init__(self, learner, method="coupled", seed=None):
+    def __init__(self, learner, method="coupled", seed=None, max_atoms=None):
         self.learner = learner
         self.method = method
         self.seed = seed
+        self.max_atoms = max_atoms
 
     def reset(self):
         from .learners import _CacheLearner
@@ -642,7 +645,8 @@ class Rounded(CommitThenLearn):
         ys, C = _check_fractional(y, "Rounded")
         if self.method == "transport":
             if self._tr is None:
-                self._tr = TransportRounding(C, seed=int(self._rng.integers(0, 2**31 - 1)))
+                self._tr = TransportRounding(C, seed=int(self._rng.integers(0, 2**31 - 1)),
+                                             max_atoms=self.max_atoms)
                 ids = self._tr.reset_with(ys)
             else:
                 self._tr.update(ys)
