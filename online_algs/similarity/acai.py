@@ -191,7 +191,7 @@ class ACAI(_FractionalPolicy):
     ``similarity.acai.lazy``).
 
     Complexity per request: O(K_r log K_r) for the gain, the supergradient and the OMD step,
-    plus O(N) (about 6 ns per object) when rounding; O(N d) for the exact candidate set
+    plus O(N) (about 5 ns per object) when rounding; O(N d) for the exact candidate set
     (``n_candidates=None``) or one remote search of ``n_candidates`` neighbours. DepRound every
     request is what keeps the guarantee's premise (exact marginals of the current ``y``) and
     dominates the time at large N: ``round_every=R`` amortises it to O(N/R)
