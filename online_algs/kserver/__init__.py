@@ -2,7 +2,8 @@
 weighted paging, and offline optima (min-cost flow, configuration DP).
 
 Modules: ``core`` (Double Coverage, WFA for k-server, offline optima, adversaries and families)
-and ``fractional`` (fractional k-server on HSTs by entropic mirror descent with rounding,
+and ``fractional`` (fractional k-server on HSTs: the entropic BBN-style variant and the multiscale
+projection of issue #5, with rounding,
 weighted paging).
 """
 

@@ -9,6 +9,10 @@ vector onto ``{x_r = 0, sum x = n - k, 0 <= x <= 1}`` under the shifted weighted
 request-dependent weights ``c_q = d_T(q, lca(q, r))`` (the cost for a unit of server mass to
 leave ``q``'s side of the tree towards ``r``), a documented *variant* of the multiscale mirror
 descent of Bubeck, Cohen, Lee, Lee, Madry (STOC 2018), see ``docs/theory/fractional_kserver.md``.
+:class:`MultiscaleKServerHST` (issue #5) follows the multiscale template itself: one Bregman
+projection per request under a fixed multiscale entropy over the anti-server masses of all
+subtrees (section 5 of that page), with :class:`RoundedMultiscaleKServerHST` its online rounding
+and :func:`multiscale_project` one projection with a choice of solver (kernel or slow twins).
 
 Cost conventions
 ----------------
