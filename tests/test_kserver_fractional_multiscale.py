@@ -169,6 +169,18 @@ def test_same_input_same_result_on_metric():
     assert a.total_cost == b.total_cost and a.info["embedded"]
 
 
+def test_unsettled_projection_warns():
+    from online_algs.exceptions import NumericalWarning
+
+    h, init, seq = _inst(7)
+    alg = MultiscaleKServerHST(h, init)
+    res = run(alg, seq)
+    assert res.info["newton_steps_max"] <= K._MS_MAX_NEWTON
+    alg._acc["newton"] = K._MS_MAX_NEWTON + 1  # what the kernel returns when the rounds did not settle
+    with pytest.warns(NumericalWarning, match="Newton steps"):
+        alg._finalize(res)
+
+
 # ------------------------------------------------------------------------- rounding
 def test_rounded_counts_floor_ceil_marginals_and_served():
     h, init, seq = _inst(5, n=12, k=4, T=30)
