@@ -108,7 +108,8 @@ def bench_multiscale(T: int = 20_000, T_loop: int = 2_000, n: int = 64, k: int =
     tk, rk = _time(lambda: run(MultiscaleKServerHST(hst, init), req, series=False), repeat=3)
     tl, rl = _time(lambda: run(MultiscaleKServerHST(hst, init), req[:T_loop], series=False, fast=False))
     tb, _ = _time(lambda: run(FractionalKServerHST(hst, init), req, series=False), repeat=3)
-    same = abs(run(MultiscaleKServerHST(hst, init), req[:T_loop]).total_cost - rl.total_cost) <= 1e-9 * max(1.0, rl.total_cost)
+    prefix = run(MultiscaleKServerHST(hst, init), req[:T_loop]).total_cost
+    same = abs(prefix - rl.total_cost) <= 1e-9 * max(1.0, rl.total_cost)
     kps, lps, bps = T / tk, T_loop / tl, T / tb
     print(f"Multiscale HST n={n} k={k} ({hst.n_nodes} nodes)  kernel: {kps:8.0f} requests/s (T={T:,}, Newton steps max "
           f"{rk.info['newton_steps_max']})   serve() loop: {lps:7.0f} requests/s -> kernel {kps / lps:.1f}x; "

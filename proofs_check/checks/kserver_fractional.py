@@ -571,7 +571,8 @@ def _ms_worst(ctx, n, k, T, family, seeds, key):
 
 @theorem("kserver.fractional.multiscale.ratio_k",
          statement="Empirical: MultiscaleKServerHST / tree-LP OPT on random HSTs with 24 leaves (48 in thorough mode, "
-                   "k up to 16) as k grows, reported against (ln(1+k))^2 with the least-squares constant c in ratio ~ c (ln(1+k))^2; "
+                   "k up to 16) as k grows, reported against (ln(1+k))^2 with the least-squares constant c in "
+                   "ratio ~ c (ln(1+k))^2; "
                    "the old BBN-variant FractionalKServerHST on the same instances (the cruel sequence adapted to "
                    "each algorithm) is given in the detail column.",
          reference="Bubeck, Cohen, Lee, Lee, Madry, STOC 2018 (O((log k)^2) for their algorithm)", kind="empirical",
@@ -598,7 +599,8 @@ def _ms_ratio_k(ctx):
 @theorem("kserver.fractional.multiscale.ratio_size",
          statement="Empirical: MultiscaleKServerHST / tree-LP OPT at fixed k = 4 on random HSTs of growing size; "
                    "size-(in)dependence reported as the least-squares slope of the ratio against log2(n) (the old "
-                   "FractionalKServerHST on the same instances, cruel sequences adapted to each, in the detail column).",
+                   "FractionalKServerHST on the same instances, cruel sequences adapted to each, in the detail "
+                   "column).",
          reference="Bubeck, Cohen, Lee, Lee, Madry, STOC 2018 (size-independent bound for their algorithm)",
          kind="empirical", algorithms=["MultiscaleKServerHST"], families=["uniform", "cruel"])
 def _ms_ratio_size(ctx):
@@ -614,7 +616,8 @@ def _ms_ratio_size(ctx):
             ys.append(new)
             yo.append(old)
             yield ctx.report(new, algorithm="MultiscaleKServerHST", family=fam, instance=f"n={n}, k={k}, T={T}",
-                             seed=ctx.seed, detail=f"ALG/LP (max over {seeds} seeds); old FractionalKServerHST {old:.3f}")
+                             seed=ctx.seed,
+                             detail=f"ALG/LP (max over {seeds} seeds); old FractionalKServerHST {old:.3f}")
         slope = float(np.polyfit(xs, ys, 1)[0])
         slope_old = float(np.polyfit(xs, yo, 1)[0])
         yield ctx.report(slope, algorithm="MultiscaleKServerHST", family=fam, instance=f"k={k}, n in {sizes}",
