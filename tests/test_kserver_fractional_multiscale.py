@@ -61,6 +61,16 @@ def _kkt_residual(h, x_old, x_new, r, k, boost=4.0):
     return err
 
 
+def _objective(h, x_old, x_new, k, boost=4.0):
+    y0 = h.subtree_masses(x_old)
+    y1 = h.subtree_masses(np.clip(x_new, 0.0, 1.0))
+    L = np.asarray(h.n_leaves_below, float)
+    s = L / k
+    c = np.asarray(h.length) / (1.0 + boost * np.log(np.maximum(1.0, k / L)))
+    d = c * ((y1 + s) * np.log((y1 + s) / (y0 + s)) - (y1 - y0))
+    return float(d[np.asarray(h.parent) >= 0].sum())
+
+
 # ------------------------------------------------------------------------- kernel vs generic twins
 def test_newton_kernel_equals_nested_root_finds():
     rng = np.random.default_rng(0)
@@ -85,7 +95,9 @@ def test_newton_kernel_equals_cvxpy_program():
         a = multiscale_project(h, x, r)
         c = multiscale_project(h, x, r, method="cvxpy")
         assert np.abs(a - x).max() > 1e-3
-        np.testing.assert_allclose(a, c, atol=2e-5, rtol=0)
+        np.testing.assert_allclose(a, c, atol=1e-4, rtol=0)  # CLARABEL: 1e-6..1e-4 on these entropies
+        fa, fc = _objective(h, x, a, 3), _objective(h, x, c, 3)
+        assert fa <= fc + 1e-7 * max(1.0, abs(fc))  # the kernel is never worse than the generic solver
 
 
 def test_projection_satisfies_kkt_and_constraints():

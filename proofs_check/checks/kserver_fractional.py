@@ -441,6 +441,19 @@ def _feasible(ctx):
 
 
 # ------------------------------------------------------------------ multiscale projection (issue #5)
+def _ms_objective(h, x_old, x_new, k, boost=4.0):
+    """The Bregman divergence D_Phi(y(x_new), y(x_old)) of the multiscale regulariser, from its formula
+    (node weights w_u / (1 + boost ln(max(1, k/|L_u|))), shifts |L_u|/k)."""
+    y0 = h.subtree_masses(x_old)
+    y1 = h.subtree_masses(np.clip(x_new, 0.0, 1.0))
+    L = np.asarray(h.n_leaves_below, float)
+    s = L / k
+    c = np.asarray(h.length, float) / (1.0 + boost * np.log(np.maximum(1.0, k / L)))
+    nonroot = np.asarray(h.parent) >= 0
+    d = c * ((y1 + s) * np.log((y1 + s) / (y0 + s)) - (y1 - y0))
+    return float(d[nonroot].sum())
+
+
 def _ms_feasible_x(h, k, rng, steps=6):
     """A reachable anti-server vector of MultiscaleKServerHST: a few random requests from a random start."""
     from online_algs.kserver.fractional import MultiscaleKServerHST
@@ -457,8 +470,9 @@ def _ms_feasible_x(h, k, rng, steps=6):
 @theorem("kserver.fractional.multiscale.projection",
          statement="The Newton kernel of MultiscaleKServerHST computes the multiscale Bregman projection: it equals "
                    "the nested brentq solution of the same KKT conditions to 1e-8 (max abs difference over points) on "
-                   "random trees of at most 9 leaves, the primal convex program (cvxpy, CLARABEL) to 2e-5, and on a "
-                   "depth-1 HST (weighted star) the BBN weighted-paging trajectory to 1e-9.",
+                   "random trees of at most 9 leaves, its Bregman divergence is never above that of the primal convex "
+                   "program solved by cvxpy/CLARABEL (relative excess <= 1e-7; the point difference is reported), and "
+                   "on a depth-1 HST (weighted star) it follows the BBN weighted-paging trajectory to 1e-9.",
          reference="KKT of a Bregman projection [std]; derivation docs/theory/fractional_kserver.md section 5",
          kind="identity", algorithms=["MultiscaleKServerHST", "multiscale_project"], families=["random"])
 def _ms_projection(ctx):
@@ -468,6 +482,7 @@ def _ms_projection(ctx):
     reps = ctx.pick(25, 200)
     worst = 0.0
     worst_cv = 0.0
+    worse_obj = 0.0
     n_cv = ctx.pick(4, 20)
     for rep in range(reps):
         rng = ctx.rng(rep)
@@ -482,12 +497,18 @@ def _ms_projection(ctx):
         if rep < n_cv:
             c = multiscale_project(h, x, r, method="cvxpy")
             worst_cv = max(worst_cv, float(np.max(np.abs(a - c))))
+            fa, fc = _ms_objective(h, x, a, k), _ms_objective(h, x, c, k)
+            worse_obj = max(worse_obj, (fa - fc) / max(1.0, abs(fc)))
     yield ctx.identity(worst, 1e-8, algorithm="multiscale_project(newton vs nested)", family="random",
                        instance=f"{reps} random HSTs, n in [3, 9]", seed=ctx.seed,
                        detail="max |x_newton - x_nested| over points and instances")
-    yield ctx.identity(worst_cv, 2e-5, algorithm="multiscale_project(newton vs cvxpy)", family="random",
+    yield ctx.identity(max(0.0, worse_obj), 1e-7, algorithm="multiscale_project(newton vs cvxpy)", family="random",
                        instance=f"{n_cv} random HSTs", seed=ctx.seed,
-                       detail="max |x_newton - x_cvxpy| (CLARABEL is ~1e-6 accurate on these entropies)")
+                       detail="max relative excess of the kernel's Bregman divergence over CLARABEL's (the kernel is "
+                              "never worse than the generic solver)")
+    yield ctx.report(worst_cv, algorithm="multiscale_project(newton vs cvxpy)", family="random",
+                     instance=f"{n_cv} random HSTs", seed=ctx.seed,
+                     detail="max |x_newton - x_cvxpy| (CLARABEL is 1e-6..1e-4 accurate on these entropies)")
     rng = ctx.rng(999)
     n, k = 7, 3
     w = rng.uniform(0.5, 3.0, size=n)
