@@ -188,3 +188,17 @@ def test_rejects_a_tree_without_a_losing_cycle():
     """h = k = 1: DC = OPT on every cycle, nothing above ratio 1 to report."""
     with pytest.raises(InvalidInputError, match="no cycle with DC / adversary > 1"):
         dc_hk_cycle_search(nx.path_graph(4), 1, 1)
+
+
+def test_drifting_24_cycle_of_the_theory_doc():
+    """docs/theory/kserver.md §6.4: the 7-request (2, 4) cycle drifting 2 points per phase, hand-checked
+    there: DC pays 32 and OPT_2 exactly 14 per phase (ratio 16/7 > 9/4, drift_parked's)."""
+    from online_algs.metrics import line
+
+    P = 12
+    req = np.array([r + 2 * p for p in range(P) for r in (7, 4, 2, 3, 11, 7, 11)])
+    m = line(np.arange(req.max() + 3, dtype=float))
+    dc = run(DoubleCoverage(m, [0, 1, 5, 9]), req).total_cost
+    opt = offline_optimum(m, req, [5, 9]).value
+    assert dc == pytest.approx(32 * P)
+    assert opt == pytest.approx(14 * P)
