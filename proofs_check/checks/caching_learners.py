@@ -421,6 +421,82 @@ def _coupled_movement(ctx):
                              family=fam, instance=tag, detail="mean fetches / mean ||dy||_1")
 
 
+def _top_ids_trace(trace, n):
+    """The requests of ``trace`` to its ``n`` most requested ids, relabelled 0..n-1."""
+    ids, counts = np.unique(trace, return_counts=True)
+    top = ids[np.argsort(-counts, kind="stable")[:n]]
+    keep = np.isin(trace, top)
+    return np.searchsorted(np.sort(top), trace[keep]).astype(np.int64)
+
+
+@theorem("caching.rounding.transport_movement",
+         statement="TransportRounding (one U, layout of C-sets updated by transfers and swaps) keeps exactly C "
+                   "items and exact marginals every round (layout marginals = y_t to 1e-9; over M independent U, "
+                   "max |freq - y| sqrt(M) <= sqrt(ln(2NT/1e-6)/2)), and without compaction its expected fetches "
+                   "per round are at most the additions it makes (fills + 2 swaps), which are <= ||y_t - y_(t-1)||_1: "
+                   "mean total fetches over U <= sum_t ||dy_t||_1, and >= half of it (any exact-marginal rounding). "
+                   "Ratios fetches / ||dy||_1 of TransportRounding and of CoupledRounding (Madow, one U) are reported.",
+         reference="derived in docs/theory/coupled_rounding.md", kind="upper",
+         algorithms=["TransportRounding", "CoupledRounding"], families=["zipf", "web07_top"])
+def _transport_movement(ctx):
+    from online_algs.caching.rounding import CoupledRounding, TransportRounding
+
+    T = ctx.pick(150, 1000)
+    seeds = ctx.pick(10, 30)
+    N, C = ctx.pick((40, 5), (100, 10))
+    real = _top_ids_trace(_real_prefix(ctx.pick(4000, 20000))[0], N)[:T]
+    for fam, trace in (("zipf", zipf_trace(N, T, 0.9, seed=ctx.seed_for(1))), ("web07_top", real)):
+        tag = f"N={N}, C={C}, T={len(trace)}, {seeds} seeds" + (f" (web07 requests to its top {N} ids)"
+                                                                 if fam != "zipf" else "")
+        for lname, lmake in (("OGD", OGD), ("OMD", OMD)):
+            ys = online_algs.run(lmake(N, C, horizon=len(trace)), trace, states=True).states
+            dy = float(sum(np.abs(ys[t] - ys[t - 1]).sum() for t in range(1, len(ys))))
+            fetch, coupled, bound_ok, marg_err, atoms = [], [], True, 0.0, 0
+            for s in range(seeds):
+                r = TransportRounding(C, seed=ctx.seed_for(2, s), max_atoms=10**9)
+                r.reset_with(ys[0])
+                cr = CoupledRounding(seed=ctx.seed_for(2, s))
+                cr(ys[0])
+                f = c = 0
+                for y in ys[1:]:
+                    f += len(r.update(y)[0])
+                    bound_ok &= r.movement_bound_ <= r.dy_l1_ + 1e-9 and len(r.cache) == C
+                    cr(y)
+                    c += cr.fetches_
+                    if s == 0:
+                        marg_err = max(marg_err, float(np.abs(r.marginals() - y).max()))
+                        atoms = max(atoms, r.n_atoms)
+                fetch.append(f)
+                coupled.append(c)
+            m, ci = mean_ci(fetch)
+            alg = f"TransportRounding({lname})"
+            yield ctx.upper(m, dy, ci=ci, use_ci=True, algorithm=alg, family=fam,
+                            instance=tag + ", mean total fetches vs sum ||dy||_1")
+            yield ctx.lower(m, 0.5 * dy, ci=ci, use_ci=True, algorithm=alg, family=fam,
+                            instance=tag + ", mean total fetches vs sum ||dy||_1 / 2")
+            yield ctx.identity(marg_err if bound_ok else float("inf"), 1e-9, algorithm=alg, family=fam,
+                               instance=tag + ", max |layout marginals - y_t|; exactly C; additions <= ||dy||_1",
+                               detail=f"max atoms {atoms}")
+            yield ctx.report(m / dy, 1.0, algorithm=alg, family=fam, instance=tag,
+                             detail=f"mean fetches / sum ||dy||_1; max atoms {atoms}, no compaction")
+            yield ctx.report(float(np.mean(coupled)) / dy, 1.0, algorithm=f"CoupledRounding({lname})", family=fam,
+                             instance=tag, detail="mean fetches / sum ||dy||_1 (Madow with one U)")
+    # marginals over independent U on a small OGD trajectory
+    Nm, Cm, Tm, M = 12, 3, ctx.pick(25, 60), ctx.pick(200, 1000)
+    ys = online_algs.run(OGD(Nm, Cm, eta=0.3), zipf_trace(Nm, Tm, 0.8, seed=ctx.seed_for(3)), states=True).states
+    freq = np.zeros((len(ys), Nm))
+    for s in range(M):
+        r = TransportRounding(Cm, seed=ctx.seed_for(4, s), max_atoms=10**9)
+        freq[0, r.reset_with(ys[0])] += 1
+        for t, y in enumerate(ys[1:], 1):
+            r.update(y)
+            freq[t, r.cache] += 1
+    dev = float(np.abs(freq / M - np.asarray(ys)).max()) * math.sqrt(M)
+    yield ctx.upper(dev, math.sqrt(math.log(2 * Nm * len(ys) / 1e-6) / 2), algorithm="TransportRounding(OGD)",
+                    family="zipf", instance=f"N={Nm}, C={Cm}, T={Tm}, M={M} independent U",
+                    detail="max_(t,i) |freq - y_t,i| sqrt(M) (Hoeffding + union bound, fails w.p. <= 1e-6)")
+
+
 # ----------------------------------------------------------------------------- offline weighted paging
 
 def _paging_dp(trace, C, w):
