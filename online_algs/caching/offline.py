@@ -69,11 +69,42 @@ def weighted_counts(trace, *, weights=None, n_items=None) -> np.ndarray:
     return _scores(X, N, w)
 
 
+def _sparse_counts(trace, capacity, weights, n_items, owner):
+    """(distinct ids, their counts, C) for an unweighted 1-d id trace whose catalogue (max id + 1 or
+    ``n_items``) is much larger than the trace; None otherwise (then the dense O(N) path is used).
+    Memory O(T) instead of O(max id): ids as large as 2**40 are fine."""
+    arr = np.asarray(trace)
+    if weights is not None or arr.ndim != 1:
+        return None
+    ids = check_int_array("trace", arr, low=0, owner=owner)
+    N = int(ids.max()) + 1 if n_items is None else check_int("n_items", n_items, low=2, owner=owner)
+    if N <= 4 * len(ids) + 1024:
+        return None
+    if ids.max() >= N:
+        raise InvalidInputError(f"The 'trace' argument of {owner} holds id {int(ids.max())} >= n_items = {N}; "
+                                f"raise n_items or remap the ids to 0..n_items-1.")
+    C = check_int("capacity", capacity, low=1, high=max(N - 1, 1), owner=owner)
+    uniq, counts = np.unique(ids, return_counts=True)
+    return uniq, counts.astype(float), C
+
+
 def best_static_cache(trace, capacity, *, weights=None, n_items=None) -> np.ndarray:
     """Ids (sorted) of the best static cache in hindsight: the top-C weighted counts.
 
-    O(T + N log N) (a stable sort on (-count, id)). Ties are broken towards smaller ids.
+    O(T + N log N) (a stable sort on (-count, id)). Ties are broken towards smaller ids. An
+    unweighted id trace over a catalogue much larger than T (e.g. ids up to 2**40) is counted
+    with ``np.unique`` in O(T log T) time and O(T + C) memory; unrequested items (count 0) fill
+    the cache from the smallest ids when C exceeds the number of distinct requested ids.
     """
+    sp = _sparse_counts(trace, capacity, weights, n_items, "best_static_cache")
+    if sp is not None:
+        uniq, counts, C = sp
+        top = uniq[np.lexsort((uniq, -counts))[:C]]
+        if len(top) < C:  # zero-count items, smallest ids first (the dense tie rule)
+            need = C - len(top)
+            cand = np.arange(need + len(uniq), dtype=np.int64)
+            top = np.concatenate([top, cand[~np.isin(cand, uniq)][:need]])
+        return np.sort(top).astype(np.int64)
     X, N, w, C = _canon(trace, capacity, weights, n_items, "best_static_cache")
     s = _scores(X, N, w)
     order = np.lexsort((np.arange(N), -s))
@@ -85,6 +116,9 @@ def best_static_gain(trace, capacity, *, weights=None, n_items=None) -> float:
 
     Regret of a learner = ``best_static_gain(trace, C) - run(learner, trace).total_gain``.
     """
+    sp = _sparse_counts(trace, capacity, weights, n_items, "best_static_gain")
+    if sp is not None:
+        return float(np.sort(sp[1])[::-1][:sp[2]].sum())
     X, N, w, C = _canon(trace, capacity, weights, n_items, "best_static_gain")
     s = _scores(X, N, w)
     return float(np.sort(s)[::-1][:C].sum())
