@@ -27,3 +27,51 @@ def test_ids_as_large_as_2_pow_40():
     assert best_static_gain(tr, 2) == 5.0
     # C above the number of distinct ids: zero-count items from the smallest ids
     np.testing.assert_array_equal(best_static_cache(tr, 6), [0, 1, 5, 7, 2**39, 2**40])
+
+
+# ----------------------------------------------------------------------------- FTPL weights
+
+import pytest  # noqa: E402
+
+import online_algs  # noqa: E402
+from online_algs.caching import FTPL  # noqa: E402
+from online_algs.caching.traces import zipf_trace  # noqa: E402
+from online_algs.exceptions import InvalidInputError  # noqa: E402
+
+
+def test_ftpl_equal_weights_scale_the_gain():
+    """weights = w * 1: the default step scales by w, the scores too, so the same caches and w times the gain."""
+    tr = zipf_trace(20, 300, 0.9, seed=1)
+    base = online_algs.run(FTPL(20, 4, horizon=300, seed=3), tr)
+    scaled = online_algs.run(FTPL(20, 4, horizon=300, seed=3, weights=np.full(20, 2.5)), tr)
+    assert scaled.total_gain == pytest.approx(2.5 * base.total_gain)
+    assert scaled.hits == base.hits
+
+
+def test_ftpl_weighted_fast_path_equals_protocol_loop():
+    w = np.random.default_rng(2).uniform(0.5, 3.0, 15)
+    tr = zipf_trace(15, 200, 0.8, seed=4)
+    fast = online_algs.run(FTPL(15, 3, horizon=200, seed=1, weights=w), tr, series=True)
+    slow = online_algs.run(FTPL(15, 3, horizon=200, seed=1, weights=w), tr, series=True, fast=False)
+    np.testing.assert_allclose(fast.gain, slow.gain, rtol=1e-12)
+    # gains are the weights of the hits
+    assert np.all(np.isin(fast.gain, np.concatenate([[0.0], w])))
+
+
+def test_ftpl_weighted_gain_is_weight_of_cached_requests():
+    w = np.array([1.0, 4.0, 1.0, 1.0, 9.0, 1.0])
+    alg = FTPL(6, 2, horizon=10, seed=0, weights=w)
+    alg.reset()
+    y = alg.predict()
+    assert alg.update(4) == (9.0 if y[4] == 1 else 0.0)
+    assert alg.X_[4] == 9.0  # cumulative weighted counts
+
+
+def test_ftpl_rejects_wrong_length_weights():
+    with pytest.raises(InvalidInputError, match="must have length n_items = 5"):
+        online_algs.run(FTPL(5, 2, horizon=3, weights=[1.0, 2.0]), [0, 1, 2])
+
+
+def test_ftpl_rejects_nonpositive_weights():
+    with pytest.raises(InvalidInputError, match="must be positive"):
+        online_algs.run(FTPL(3, 1, horizon=3, weights=[1.0, 0.0, 2.0]), [0, 1, 2])

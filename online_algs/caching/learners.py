@@ -398,24 +398,30 @@ class OMD(_ProjectedLearner):
 class FTPL(_CacheLearner):
     r"""Follow the perturbed leader caching (Bhattacharjee, Banerjee, Sinha, SIGMETRICS 2020).
 
-    Problem: integral caching (a set of C items; the gain is the number of hits, or the
-    batched counts of the cached items).
+    Problem: integral caching (a set of C items; the gain is the weighted number of hits
+    :math:`\sum_{n \in Z} w_n x_{t,n}`, x one-hot or batched counts).
 
-    Update rule: cache the top-C of :math:`X_t + \eta_t \gamma`, X the cumulative request counts,
+    Update rule: cache the top-C of :math:`X_t + \eta_t \gamma`, X the cumulative weighted counts
+    :math:`\sum_s w .* x_s`,
     :math:`\gamma \sim N(0, I_N)` drawn once (``redraw=False``) or every round (``redraw=True``).
     Step: ``eta`` if given; else with ``horizon=T``, :math:`\eta = (4\pi\ln N)^{-1/4}\sqrt{T/C}`;
-    else anytime :math:`\eta_t = (4\pi\ln N)^{-1/4}\sqrt{t/C}`.
+    else anytime :math:`\eta_t = (4\pi\ln N)^{-1/4}\sqrt{t/C}`. With ``weights``, the default
+    step is multiplied by :math:`w_{max}` (the gains scale by at most :math:`w_{max}`; with equal
+    weights w this is exactly FTPL on counts scaled by w, whose regret scales by w).
 
     Complexity: with a fixed :math:`\gamma` and a constant :math:`\eta` (one-hot), a min-heap on the
     cached scores: O(log C) per request (the fast path). Otherwise O(N) per round.
 
     Guarantee: :math:`E[R_T] \le 1.51 (\ln N)^{1/4}\sqrt{CT}` with the default step and a fixed
-    :math:`\gamma` (Theorem ``caching.ftpl.regret``; the tail is heavy: single runs can exceed it).
+    :math:`\gamma` (Theorem ``caching.ftpl.regret``; the tail is heavy: single runs can exceed it);
+    with weights, :math:`w_{max}` times that bound (by scaling; not separately checked).
 
     Parameters
     ----------
     n_items, capacity, horizon, eta
         As for :class:`OGD` (``eta`` is the perturbation scale).
+    weights : array-like of shape (n_items,), optional
+        Positive per-item gains (default all 1), as for :class:`OGD`.
     redraw : bool
         Draw a fresh perturbation every round.
     seed : int, optional
@@ -424,24 +430,25 @@ class FTPL(_CacheLearner):
 
     randomized = True
 
-    def __init__(self, n_items, capacity, horizon=None, eta=None, redraw=False, seed=None):
+    def __init__(self, n_items, capacity, horizon=None, eta=None, redraw=False, seed=None, weights=None):
         self.n_items = n_items
         self.capacity = capacity
         self.horizon = horizon
         self.eta = eta
         self.redraw = redraw
         self.seed = seed
+        self.weights = weights
 
     def reset(self):
-        self._common_reset("FTPL", None)
+        self._common_reset("FTPL", self.weights)
         seed = check_seed(self.seed, owner="FTPL")
         self._rng = np.random.default_rng(seed)
         if self.eta_ is not None:
             self._mode, self._eta0 = _MODE_CONST, self.eta_
         elif self.T_ is not None:
-            self._mode, self._eta0 = _MODE_CONST, ftpl_step_size(self.N_, self.C_, self.T_)
+            self._mode, self._eta0 = _MODE_CONST, self.w_max_ * ftpl_step_size(self.N_, self.C_, self.T_)
         else:
-            self._mode, self._eta0 = _MODE_SQRT, ftpl_step_size(self.N_, self.C_, 1)
+            self._mode, self._eta0 = _MODE_SQRT, self.w_max_ * ftpl_step_size(self.N_, self.C_, 1)
         self.X_ = np.zeros(self.N_)
         self._gamma = self._rng.standard_normal(self.N_)
         self._cache = None
@@ -482,7 +489,7 @@ class FTPL(_CacheLearner):
             in_set = self.predict().astype(np.bool_)
             best = np.empty(len(sub))
             _k.topc_run(sub, self.w_, score, in_set, self.C_, gains, best)
-            np.add.at(self.X_, sub, 1.0)
+            np.add.at(self.X_, sub, self.w_[sub])
             self._cache = in_set.astype(float)
             self._t += len(sub)
 
@@ -501,4 +508,6 @@ class FTPL(_CacheLearner):
             ({"n_items": 6, "capacity": 2, "seed": 3}, rng.integers(0, 6, 20)),
             ({"n_items": 6, "capacity": 2, "horizon": 20, "redraw": True, "seed": 4}, rng.integers(0, 6, 20)),
             ({"n_items": 4, "capacity": 2, "horizon": 8, "seed": 5}, rng.integers(0, 3, size=(8, 4)).astype(float)),
+            ({"n_items": 6, "capacity": 2, "horizon": 30, "seed": 6, "weights": np.array([1, 2, 3, 1, 5, 1.0])},
+             rng.integers(0, 6, 30)),
         ]
