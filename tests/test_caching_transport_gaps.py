@@ -75,3 +75,52 @@ def test_ftpl_rejects_wrong_length_weights():
 def test_ftpl_rejects_nonpositive_weights():
     with pytest.raises(InvalidInputError, match="must be positive"):
         online_algs.run(FTPL(3, 1, horizon=3, weights=[1.0, 0.0, 2.0]), [0, 1, 2])
+
+
+# ----------------------------------------------------------------------------- batched step sizes
+
+import math  # noqa: E402
+
+from online_algs.caching import OGD, OMD, best_static_gain as _bsg  # noqa: E402
+
+
+def _batched(rng, T, N, lam):
+    return rng.poisson(lam, size=(T, N)).astype(float)
+
+
+def test_ogd_batched_default_step_meets_its_bound(rng):
+    """eta = D / (G sqrt(T)), G = max_t ||w x_t||_2: R_T <= G D sqrt(T) (standard OGD)."""
+    for N, C, lam in ((12, 4, 0.8), (30, 10, 2.0)):
+        X = _batched(rng, 300, N, lam)
+        X[:, 0] += 3.0  # a popular item, multiplicity up to ~8
+        w = rng.uniform(0.5, 2.0, N)
+        alg = OGD(N, C, horizon=300, weights=w)
+        res = online_algs.run(alg, X)
+        G = float(np.sqrt(((X * w) ** 2).sum(axis=1)).max())
+        D = math.sqrt(2 * min(C, N - C))
+        assert alg._eta0 == pytest.approx(D / (G * math.sqrt(300)))
+        assert _bsg(X, C, weights=w) - res.total_gain <= G * D * math.sqrt(300)
+
+
+def test_omd_batched_default_step_meets_its_bound(rng):
+    """eta = sqrt(2 C log(N/C) / (H L T)): R_T <= sqrt(2 C log(N/C) H L T) (1 + e^(eta H)) / 2."""
+    for N, C, lam in ((12, 3, 0.8), (40, 8, 1.5)):
+        X = _batched(rng, 400, N, lam)
+        alg = OMD(N, C, horizon=400)
+        res = online_algs.run(alg, X)
+        H = float(X.max())
+        L = float(np.sort(X, axis=1)[:, ::-1][:, :C].sum(axis=1).max())
+        eta = math.sqrt(2 * C * math.log(N / C) / (H * L * 400))
+        assert alg._eta0 == pytest.approx(eta)
+        bound = math.sqrt(2 * C * math.log(N / C) * H * L * 400) * (1 + math.exp(eta * H)) / 2
+        assert _bsg(X, C) - res.total_gain <= bound
+
+
+def test_one_hot_rows_keep_the_one_hot_step():
+    X = np.eye(6)[np.arange(30) % 6]
+    for alg in (OGD(6, 2, horizon=30), OMD(6, 2, horizon=30)):
+        a = alg.clone()
+        a.reset()
+        one_hot = a._eta0
+        online_algs.run(alg, X)
+        assert alg._eta0 == pytest.approx(one_hot)

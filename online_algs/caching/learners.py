@@ -212,7 +212,10 @@ class OGD(_ProjectedLearner):
     Update rule: :math:`y_{t+1} = \Pi_{K_C}(y_t + \eta_t\, w \odot x_t)` with the exact Euclidean
     projection (:func:`project_capped_simplex`). Step size: ``eta`` if given; else with
     ``horizon=T``, :math:`\eta = D/(w_{max}\sqrt{T})`, :math:`D = \sqrt{2\min(C, N-C)}`; else the
-    anytime :math:`\eta_t = D/(w_{max}\sqrt{t})`.
+    anytime :math:`\eta_t = D/(w_{max}\sqrt{t})`. For a batched (2-d) sequence given to ``run``,
+    :math:`w_{max}` is replaced by the gradient-norm bound :math:`G = \max_t\|w\odot x_t\|_2`
+    (:math:`\le w_{max}\sqrt{hB}` for batches of B requests with multiplicity at most h), and the
+    bound reads :math:`R_T \le G\sqrt{2\min(C,N-C)T}` (standard OGD).
 
     Complexity: general projection O(N log N) per round (the ``update`` loop, also used for
     batched requests). Fast path (``fast=True``, one-hot requests): only :math:`y_i` rises, so
@@ -270,6 +273,16 @@ class OGD(_ProjectedLearner):
             self.y_ = np.zeros(self.N_)
             self.y_[:self.C_] = 1.0
 
+    def _validate_sequence(self, seq):
+        seq = super()._validate_sequence(seq)
+        if seq.ndim == 2 and self.eta_ is None:
+            # batched requests: the gradient norm is G = max_t ||w * x_t||_2 (<= w_max sqrt(h B) for
+            # batches of B requests with multiplicity <= h), not w_max: eta = D / (G sqrt(T))
+            G = float(np.sqrt(((seq * self.w_) ** 2).sum(axis=1)).max())
+            if G > 0:
+                self._eta0 = ogd_step_size(self.N_, self.C_, self.T_ or 1, G)
+        return seq
+
     def _eta_now(self):
         eta, _ = _k._eta_at(self._mode, self._eta0, self._t)
         return eta
@@ -311,7 +324,11 @@ class OMD(_ProjectedLearner):
     :math:`y_1 = (C/N)\mathbf 1`. Step size: ``eta`` if given; else with ``horizon=T``,
     :math:`\eta = \sqrt{2C\log(N/C)/T}`; else the doubling trick (restart from the uniform cache
     at rounds :math:`2^m - 1` with the step :math:`\min(1, \sqrt{2C\log(N/C)/2^m})` of horizon
-    :math:`2^m`; the regret is at most the sum of the per-epoch bounds).
+    :math:`2^m`; the regret is at most the sum of the per-epoch bounds). For a batched (2-d)
+    sequence given to ``run``, the step is divided by :math:`\sqrt{HL}`, with
+    :math:`H = \max_t\|w\odot x_t\|_\infty` and L the largest sum of the C largest entries of a
+    row :math:`w\odot x_t` (derived in docs/theory/no_regret_caching.md: the bound becomes
+    :math:`\sqrt{2C\log(N/C)HLT}(1 + O(\eta H))`; not separately checked by proofs_check).
 
     Complexity: general projection O(N log N) per round (``update`` loop, batched requests).
     Fast path (one-hot): a global multiplier for the unsaturated items and at most ONE saturated
@@ -363,6 +380,15 @@ class OMD(_ProjectedLearner):
 
     def _validate_sequence(self, seq):
         seq = super()._validate_sequence(seq)
+        if seq.ndim == 2 and self.eta_ is None:
+            # batched requests: with H = max_t ||w * x_t||_inf and L = max_t (sum of the C largest
+            # entries of w * x_t), sum_i y_i g_i^2 <= H <y, g> <= H L, so the one-hot step
+            # sqrt(2 C log(N/C) / T) becomes sqrt(2 C log(N/C) / (H L T)) (docs/theory/no_regret_caching.md)
+            g = seq * self.w_
+            H = float(g.max())
+            L = float((-np.partition(-g, self.C_ - 1, axis=1)[:, :self.C_]).sum(axis=1).max())
+            if H > 0 and L > 0:
+                self._eta0 = omd_step_size(self.N_, self.C_, self.T_ or 1) / math.sqrt(H * L)
         self._check_tilt(float(self.w_[seq].max()) if seq.ndim == 1 else float((seq.max(axis=0) * self.w_).max()))
         return seq
 
