@@ -14,6 +14,10 @@ fetches / ||dy||_1 of Madow-coupled rounding (``CoupledRounding``, one U) agains
 C = 10^2 (``--big`` adds N = 10^5, C = 10^3: TransportRounding is pure Python and takes minutes
 per round there). The learner's trajectory is computed first and not timed; both roundings see
 the same y_t; fetch ratios are for one U (seed 0).
+
+``python -m experiments.bench_caching_learners --fragmentation 3000``: the layout size, number of
+budget compactions and fetch ratios of ``TransportRounding`` (and ``CoupledRounding``) over 3000
+rounds of web07 requests to its top 300 ids, C = 50 (the table of docs/caching.md).
 """
 
 from __future__ import annotations
@@ -82,6 +86,47 @@ def rounding_main(rounds, big=False) -> int:
     return 0
 
 
+def fragmentation_main(T, N=300, C=50) -> int:
+    """Layout size, compactions and fetch ratios of TransportRounding over a long run on web07."""
+    from online_algs.caching import OMD, CoupledRounding, TransportRounding
+    from online_algs.datasets import load_trace
+
+    full = load_trace("web07")
+    ids, cnt = np.unique(full, return_counts=True)
+    top = np.sort(ids[np.argsort(-cnt, kind="stable")[:N]])
+    trace = np.searchsorted(top, full[np.isin(full, top)])[:T]
+    print(f"web07 requests to its top {N} ids, C={C}, T={len(trace)}, learner horizon=T, one U (seed 1); "
+          f"ratios: sums over rounds / sum ||dy||_1")
+    for cls in (OGD, OMD):
+        lrn = cls(N, C, horizon=len(trace))
+        lrn.reset()
+        y = lrn.predict()
+        r = TransportRounding(C, seed=1)
+        r.reset_with(y)
+        cr = CoupledRounding(seed=1)
+        cr(y)
+        mb = dy = cm = 0.0
+        fe = cf = 0
+        atoms = []
+        t0 = time.perf_counter()
+        for t in range(len(trace)):
+            lrn.update(int(trace[t]))
+            y = lrn.predict()
+            fe += len(r.update(y)[0])
+            mb += r.movement_bound_
+            dy += r.dy_l1_
+            cm += r.compaction_movement_
+            cr(y)
+            cf += cr.fetches_
+            if (t + 1) % max(1, len(trace) // 10) == 0:
+                atoms.append(r.n_atoms)
+        dt = time.perf_counter() - t0
+        print(f"{cls.__name__}: {len(trace) / dt:.1f} rounds/s; layout updates {mb / dy:.3f}, compactions "
+              f"{cm / dy:.3f} ({r.n_compactions_}), realised fetches {fe / dy:.3f}, CoupledRounding {cf / dy:.3f}; "
+              f"atoms every T/10: {atoms} (budget {r.max_atoms_})")
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="10^6 requests instead of 10^7")
@@ -89,7 +134,11 @@ def main(argv=None) -> int:
     p.add_argument("--rounding", action="store_true", help="benchmark CoupledRounding against TransportRounding")
     p.add_argument("--rounds", type=int, default=20, help="rounds of the --rounding benchmark")
     p.add_argument("--big", action="store_true", help="--rounding: add N = 10^5, C = 10^3")
+    p.add_argument("--fragmentation", type=int, default=0, metavar="T",
+                   help="TransportRounding layout size and movement over T rounds of web07 (C = 50)")
     args = p.parse_args(argv)
+    if args.fragmentation:
+        return fragmentation_main(args.fragmentation)
     if args.rounding:
         return rounding_main(args.rounds, args.big)
     N, C = 10**6, 10**4
