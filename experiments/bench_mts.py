@@ -78,7 +78,7 @@ def main(argv=None) -> int:
 
     # --- 1. WFA step, n = 500
     from online_algs.mts import _kernels as K
-    from online_algs.mts.workfunction import _metric_args
+    from online_algs.mts.workfunction import _metric_args, _neighbour_args
 
     n = 500
     T = 300 if args.quick else 2000
@@ -88,12 +88,14 @@ def main(argv=None) -> int:
     alg = WorkFunctionAlgorithm(m)
     online_algs.run(alg, C[:2])  # compile / load the cached kernel
     margs = _metric_args(m)
+    t_pre, _ = _time(lambda: K.neighbour_lists(D))       # built once per metric by run(), cached on it
+    nbr = _neighbour_args(m, margs[1])
     # interleaved repeats, best of each: the machine is shared, so both sides see the same load
     t_nb = t_np = t_k = np.inf
     for _ in range(3):
         t, res = _time(lambda: online_algs.run(alg, C, series=False, states=True))
         t_nb = min(t_nb, t)
-        t, _k = _time(lambda: K.wfa_kernel(margs[0], C, 0, *margs[1:]))
+        t, _k = _time(lambda: K.wfa_kernel(margs[0], C, 0, *margs[1:], *nbr))
         t_k = min(t_k, t)
         t, (st_np, tot_np) = _time(lambda: numpy_wfa(D, C, 0))
         t_np = min(t_np, t)
@@ -102,7 +104,8 @@ def main(argv=None) -> int:
     assert abs(res.total_cost - tot_np) <= 1e-9 * max(1.0, tot_np)
     print(f"WFA general metric n={n}, T={T}: numba {t_nb * 1e3 / T:.4f} ms/task through run() (validation and "
           f"result included), {t_k * 1e3 / T:.4f} ms/task kernel alone; numpy {t_np * 1e3 / T:.3f} ms/task; "
-          f"ratio {t_np / t_nb:.1f}x through run(), {t_np / t_k:.1f}x kernel alone (target >= 20x)")
+          f"ratio {t_np / t_nb:.1f}x through run(), {t_np / t_k:.1f}x kernel alone (target >= 20x); the sorted "
+          f"neighbour lists are built once per metric ({t_pre * 1e3:.1f} ms, cached on the metric)")
     t_loop, res_loop = _time(lambda: online_algs.run(alg, C, series=False, states=True, fast=False))
     assert res_loop.states == res.states
     print(f"  vs the serve loop (run(fast=False), numpy + Python per task): {t_loop * 1e3 / T:.3f} ms/task, "

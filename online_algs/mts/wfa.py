@@ -8,7 +8,7 @@ from .._validation import check_cost_matrix
 from ..base import RequestThenMove
 from ..metrics import as_metric, line, uniform, weighted_star
 from . import _kernels as K
-from .workfunction import _batch_result, _metric_args, _np_step
+from .workfunction import _batch_result, _metric_args, _neighbour_args, _np_step
 
 __all__ = ["WorkFunctionAlgorithm", "Greedy"]
 
@@ -121,7 +121,8 @@ class WorkFunctionAlgorithm(_MTSBase):
 
     def _run_batch(self, seq, series, states, thin):
         D, kind, dist, wstar, slack = self._margs
-        st, svc, mov, w = K.wfa_kernel(D, seq, self.start_, kind, dist, wstar, slack)
+        st, svc, mov, w = K.wfa_kernel(D, seq, self.start_, kind, dist, wstar, slack,
+                                       *_neighbour_args(self.metric_, kind))
         self._w = w
         self._cur = int(st[-1])
         return _batch_result(self, self.start_, st, svc, mov, series, states, thin)

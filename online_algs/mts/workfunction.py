@@ -51,6 +51,22 @@ def _metric_args(metric: FiniteMetric):
     return D, kind, dist, wstar, slack
 
 
+_NBR_MIN_N = 64       # below this the whole rows are cheap enough
+_NBR_MAX_N = 8192     # above this the neighbour lists (12 n (n/16 + 1) bytes) are not built
+
+
+def _neighbour_args(metric: FiniteMetric, kind: int):
+    """Sorted neighbour lists for the general min-plus kernel's radius pruning, cached on the
+    (immutable) metric; empty arrays switch the pruning off (uniform/star kinds, small or huge n)."""
+    if kind != K.KIND_GENERAL or not (_NBR_MIN_N <= metric.n <= _NBR_MAX_N):
+        return np.zeros((0, 0)), np.zeros((0, 0), dtype=np.int32), np.zeros(0)
+    cached = metric.__dict__.get("_nbr_cache")
+    if cached is None:
+        cached = K.neighbour_lists(np.ascontiguousarray(metric.d, dtype=np.float64))
+        metric.__dict__["_nbr_cache"] = cached
+    return cached
+
+
 def _np_step(a: np.ndarray, margs) -> np.ndarray:
     """One work-function step in numpy: the twin of the kernels' ``_step`` (same sums, exact minima)."""
     D, kind, dist, wstar, _ = margs
@@ -109,7 +125,7 @@ def work_function(metric, costs, start=0) -> np.ndarray:
     """
     m, c, s0 = _prepare(metric, costs, start, "work_function")
     D, kind, dist, wstar, slack = _metric_args(m)
-    return K.work_function_kernel(D, c, s0, kind, dist, wstar, slack)
+    return K.work_function_kernel(D, c, s0, kind, dist, wstar, slack, *_neighbour_args(m, kind))
 
 
 def _check_states(name, states, n, T, owner):
