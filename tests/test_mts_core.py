@@ -67,8 +67,9 @@ def _plain_min_plus(D, c, s0):
 @pytest.mark.parametrize("kind", KINDS)
 def test_work_function_pruned_kernel_is_bit_exact(kind, rng):
     """The general kernel skips dominated rows; its result must equal the plain min-plus exactly,
-    also on metrics whose triangle inequality is tight (line, tree) and with forbidden states."""
-    n = 60
+    also on metrics whose triangle inequality is tight (line, tree) and with forbidden states.
+    n = 80 >= 64 so that the radius pruning (sorted neighbour lists) is on."""
+    n = 80
     m = random_metric(kind, n, seed=3)
     g = FiniteMetric(np.array(m.d))            # kind "general": the pruned min-plus kernel
     c = _with_inf(rng.uniform(0, m.diameter, size=(150, n)), rng, p=0.05)
@@ -82,7 +83,7 @@ def test_work_function_pruned_kernel_is_bit_exact(kind, rng):
 def test_work_function_pruned_kernel_exact_with_triangle_slack(rng):
     """A matrix accepted within a loose tolerance (triangle violated by up to tol * diameter):
     the pruning margin includes the slack, so the result is still the plain min-plus."""
-    n = 40
+    n = 80
     x = rng.uniform(0, 10, size=n)
     d = np.abs(x[:, None] - x[None, :])
     noise = rng.uniform(0, 1e-4, size=(n, n))
@@ -91,6 +92,17 @@ def test_work_function_pruned_kernel_exact_with_triangle_slack(rng):
     m = FiniteMetric(d, tol=1e-4)
     c = rng.uniform(0, 2, size=(200, n))
     np.testing.assert_array_equal(work_function(m, c, start=0), _plain_min_plus(np.asarray(m.d), c, 0))
+
+
+def test_neighbour_lists_match_sorted_rows(rng):
+    from online_algs.mts import _kernels as K
+    m = random_metric("euclidean", 70, seed=2)
+    D = np.ascontiguousarray(m.d)
+    nd, ni, ecc = K.neighbour_lists(D)
+    assert nd.shape == (70, 70 // 16 + 1)
+    np.testing.assert_array_equal(nd, np.sort(D, axis=1)[:, :nd.shape[1]])
+    np.testing.assert_array_equal(np.take_along_axis(D, ni.astype(np.int64), 1), nd)
+    np.testing.assert_array_equal(ecc, D.max(axis=1))
 
 
 def test_work_function_example():
