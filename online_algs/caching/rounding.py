@@ -247,9 +247,15 @@ class TransportRounding:
 
     Complexity: O(N) to read y, plus O(C) per atom touched (a split or a merge touches two
     atoms; a decreasing item touches its atoms smallest-first, an increasing item the atoms with
-    holes); a swap scans the atoms, O(K). The number of atoms K is reported (``n_atoms``); it
-    stays bounded on the traces measured in docs/caching.md. Pure Python with dict/frozenset
-    (no numba kernel).
+    holes); a swap scans the atoms, O(K). Pure Python with dict/frozenset (no numba kernel).
+
+    Fragmentation budget: dense small updates (every uncapped OGD/OMD coordinate moves each
+    round) cut about one atom per changed item per round and the layout grows without bound.
+    When it exceeds ``max_atoms`` atoms, the smallest atoms (all but ``max_atoms // 2``) are
+    *compacted*: replaced by the Madow layout of their own conditional marginals (marginals
+    unchanged, U mapped by its relative position). A compaction moves items: its exact expected
+    fetches are reported in ``compaction_movement_`` and are NOT covered by the
+    :math:`\|\Delta y\|_1` bound (measured in docs/caching.md: the dominant cost on OMD).
 
     Incremental API::
 
@@ -264,9 +270,15 @@ class TransportRounding:
         C, the number of cached items; every y must sum to it.
     seed : int, optional
         Seed of U.
+    max_atoms : int, optional
+        Layout budget (default ``8 * (N + C)``, at least ``2 * (N + C)``).
 
     Attributes
     ----------
+    compaction_movement_ : float
+        Exact expected fetches caused by a compaction in the last update (0 if none).
+    n_compactions_ : int
+        Compactions since :meth:`reset_with`.
     movement_bound_ : float
         Measure of the additions of the last update (fills + 2 * swaps): an upper bound on the
         expected fetches of that round, at most ||dy||_1.
