@@ -219,7 +219,8 @@ def _madow_layout(y, C, u, gaps=None):
 
 
 class TransportRounding:
-    r"""Coupled rounding that fetches at most :math:`\|y_t - y_{t-1}\|_1` per round in expectation.
+    r"""Coupled rounding whose layout updates fetch at most :math:`\|y_t - y_{t-1}\|_1` per round in
+    expectation (budget compactions, when triggered, are counted apart).
 
     Problem: turn a sequence of fractional caches :math:`y_t \in K_C = \{y \in [0,1]^N, \sum y = C\}`
     into random sets :math:`Z_t` of exactly C items with exact marginals
