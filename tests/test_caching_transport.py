@@ -73,6 +73,25 @@ class NaiveTransport:
         added = 0.0
         for i in map(int, np.flatnonzero(delta < -_EPS)):
             r = float(-delta[i])
+            # merging transfers: (a - {i}) | {e} already an atom, smallest such id e
+            for a in self.by_length(lambda s: i in s)[:16]:
+                if len(a) < C:
+                    continue
+                while r > _EPS and self._find(a) is not None:
+                    es = [e for e in inc if need[e] > _EPS and e not in a and self._find((a - {i}) | {e}) is not None]
+                    if not es:
+                        break
+                    e = min(es)
+                    got = self.move(a, (a - {i}) | {e}, min(r, need[e]))
+                    x[i] -= got
+                    x[e] += got
+                    need[e] -= got
+                    added += got
+                    r -= got
+                if r <= _EPS:
+                    break
+            if r <= _EPS:
+                continue
             for a in self.by_length(lambda s: i in s):
                 js = [j for j in inc if need[j] > _EPS and j not in a]
                 if not js:
@@ -184,10 +203,7 @@ def _fresh(C, y0, u):
     tr = TransportRounding(C, seed=0)
     tr.reset_with(y0)
     tr._atoms, tr._ukey, tr._uoff = _madow_layout(np.asarray(y0, float), C, u)
-    tr._where = [dict() for _ in range(tr.N_)]
-    tr._holes = {}
-    for key in tr._atoms:
-        tr._index(key)
+    tr._init_index()
     tr._x = tr.marginals()
     return tr
 

@@ -17,6 +17,7 @@ items with :math:`P(i \in Z) = y_i`, so the expected integral gain equals the fr
 
 from __future__ import annotations
 
+import heapq
 import math
 
 import numpy as np
@@ -154,6 +155,8 @@ class CoupledRounding:
         return f"CoupledRounding(seed={self.seed!r})"
 
 
+_MASK = (1 << 64) - 1
+_MERGE_SCAN = 16  # merging transfers look at the 16 smallest atoms of a decreasing item
 _EPS = 1e-13  # changes and pieces at most this long are treated as zero (float tolerance of the layout)
 
 
@@ -216,6 +219,67 @@ def _madow_layout(y, C, u, gaps=None):
         ukey = next(reversed(atoms))
         uoff = atoms[ukey]
     return atoms, ukey, uoff
+
+
+def _overlay_cost(gaps, keys, starts, ends):
+    r""":math:`\int |new(v) \setminus old(v)| dv` for two partitions of [0, 1): ``gaps`` the new arcs
+    ``(start, end, set)`` in order, ``keys[b]`` the old set on ``[starts[b], ends[b])`` (in order)."""
+    cost, a = 0.0, 0
+    n = len(keys)
+    for g0, g1, key in gaps:
+        while a < n and ends[a] <= g0:
+            a += 1
+        b = a
+        while b < n and starts[b] < g1:
+            over = min(g1, ends[b]) - max(g0, starts[b])
+            if over > 0:
+                cost += over * len(key - keys[b])
+            b += 1
+    return cost
+
+
+def _compaction_candidates(keys, lens, z, N):
+    """Candidate (arrangement of the collapsed atoms, Madow item order) pairs for a compaction:
+    the original (length order, id order) and a label-preserving one (see ``_compact``)."""
+    yield np.arange(len(keys)), np.arange(N)
+    frac = np.flatnonzero((z > 0) & (z < 1))
+    if len(frac) == 0:
+        return
+    K = len(keys)
+    pos = {int(i): c for c, i in enumerate(frac[np.argsort(-z[frac], kind="stable")])}
+    M = np.zeros((K, len(frac)), dtype=np.int8)
+    for r, k in enumerate(keys):
+        cols = [pos[i] for i in k if i in pos]
+        M[r, cols] = 1
+    B = np.bitwise_xor.accumulate(M, axis=1)  # reflected Gray code -> binary: lexicographic order
+    arr = np.lexsort(B.T[::-1]) if K > 1 else np.arange(K)
+    L = lens[arr]
+    starts = np.concatenate([[0.0], np.cumsum(L)[:-1]])
+    Ms = M[arr]
+    p = np.zeros(len(frac))
+    for c in range(len(frac)):  # start of each item's longest run in the arrangement
+        col = np.concatenate([[0], Ms[:, c], [0]]).astype(np.int8)
+        d = np.diff(col)
+        on, off = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+        if len(on):
+            runlen = np.array([L[a:b].sum() for a, b in zip(on, off)])
+            p[c] = starts[on[int(np.argmax(runlen))]]
+    zf = z[np.asarray(sorted(pos, key=pos.get), dtype=np.int64)]
+    items = np.asarray(sorted(pos, key=pos.get), dtype=np.int64)
+    left = np.ones(len(items), dtype=bool)
+    order = []
+    q = 0.0
+    for _ in range(len(items)):
+        d = np.abs(p - q)
+        d = np.minimum(d, 1.0 - d)
+        d[~left] = np.inf
+        c = int(np.argmin(d))
+        left[c] = False
+        order.append(int(items[c]))
+        q = (q + zf[c]) % 1.0
+    full = np.flatnonzero(z >= 1.0)
+    rest = np.setdiff1d(np.arange(N), np.concatenate([full, np.asarray(order, dtype=np.int64)]))
+    yield arr, np.concatenate([full, np.asarray(order, dtype=np.int64), rest]).astype(np.int64)
 
 
 class TransportRounding:
@@ -367,10 +431,7 @@ class TransportRounding:
             self.max_atoms_ = check_int("max_atoms", self.max_atoms, low=2 * (self.N_ + C), owner=owner)
         u = float(rng.random())
         self._atoms, self._ukey, self._uoff = _madow_layout(y, C, u)
-        self._where = [dict() for _ in range(self.N_)]
-        self._holes = {}
-        for key in self._atoms:
-            self._index(key)
+        self._init_index()
         self._x = self.marginals()
         self.movement_bound_ = 0.0
         self.dy_l1_ = 0.0
@@ -379,16 +440,50 @@ class TransportRounding:
         self.n_compactions_ = 0
         return self.cache
 
+    def _init_index(self):
+        """Build the per-item index, the hole index and the hash index of the full atoms."""
+        self._where = [dict() for _ in range(self.N_)]
+        self._holes = {}
+        # label hashes: h(L) = sum of fixed random 64-bit words of L's items (mod 2^64), so the hash
+        # of (a - {i}) | {e} is h(a) - w_i + w_e and the existence of that atom is one dict look-up
+        # (verified on the set itself). Fixed words: the layout never depends on U.
+        self._w = [int(v) for v in np.random.default_rng(0x5EED).integers(0, 2**63 - 1, self.N_, dtype=np.int64)]
+        self._hk = {}  # full atom -> its hash
+        self._hfull = {}  # hash -> full atom
+        for key in self._atoms:
+            self._index(key)
+
     def _index(self, key):
         for z in key:
             self._where[z][key] = None
         if len(key) < self.C_:
             self._holes[key] = None
+        else:
+            w = self._w
+            h = self._hk[key] = sum(w[z] for z in key) & _MASK
+            self._hfull.setdefault(h, key)
 
     def _unindex(self, key):
         for z in key:
             del self._where[z][key]
-        self._holes.pop(key, None)
+        if self._holes.pop(key, 0) is None:
+            return
+        h = self._hk.pop(key)
+        if self._hfull.get(h) == key:
+            del self._hfull[h]
+
+    def _merge_partner(self, a, i, inc, need):
+        """The smallest increasing id e (need[e] > eps, e not in a) such that the C-set
+        (a - {i}) | {e} is already an atom, so that a piece of a relabelled from i to e merges instead
+        of adding an atom; ``a`` a full atom containing i. Returns (e, label) or None."""
+        base = self._hk[a] - self._w[i]
+        hfull, w = self._hfull, self._w
+        for e in inc:
+            if need[e] > _EPS and e not in a:
+                b = hfull.get((base + w[e]) & _MASK)
+                if b is not None and e in b and i not in b and len(a & b) == self.C_ - 1:
+                    return e, b
+        return None
 
     def _move(self, a, new, r):
         """Relabel the last ``r`` of atom ``a`` (all of it when r >= |a| - eps) with set ``new``;
@@ -416,18 +511,22 @@ class TransportRounding:
 
     def _compact(self, target):
         r"""Budget compaction: the smallest atoms, down to ``target`` atoms kept, are re-laid out as
-        the Madow layout of their own conditional marginals (scaled into their total length m).
+        a Madow layout of their own conditional marginals (scaled into their total length m).
+
+        Two candidate re-layouts are built and the one with the smaller exact expected fetches is
+        kept (the choice depends on the layout only, never on U): (a) the collapsed atoms in
+        length order against Madow in id order (the original rule); (b) the collapsed atoms in
+        reflected-Gray order of their labels (so that each frequent item occupies few runs) against
+        Madow in a *greedy item order*: after the items of conditional marginal 1, the next item is
+        always the one whose longest old run starts closest (on the circle) to the current
+        cumulative sum, so each item's new arc tends to lie on its old run.
         Marginals are unchanged; U, if it lies in the collapsed part, is mapped by its relative
-        position (a measure-preserving map). Returns the exact expected fetches it causes,
-        :math:`\int |S_{new}(u) \setminus S_{old}(u)| du \le C m`."""
+        position in the chosen arrangement (a measure-preserving map). Returns the exact expected
+        fetches it causes, :math:`\int |S_{new}(u) \setminus S_{old}(u)| du \le C m`."""
         atoms, C = self._atoms, self.C_
         keys = sorted(atoms, key=atoms.__getitem__)[: max(len(atoms) - target, 2)]
         lengths = np.array([atoms[k] for k in keys])
         m = float(lengths.sum())
-        starts = np.concatenate([[0.0], np.cumsum(lengths)[:-1]]) / m
-        v = None
-        if self._ukey in set(keys):
-            v = float(starts[keys.index(self._ukey)] + self._uoff / m)
         z = np.zeros(self.N_)
         for k, ln in zip(keys, lengths):
             z[list(k)] += ln
@@ -435,31 +534,38 @@ class TransportRounding:
         z = np.clip(z, 0.0, 1.0)
         z[z < _SNAP] = 0.0
         z[z > 1.0 - _SNAP] = 1.0
+        best = None
+        for arr, perm in _compaction_candidates(keys, lengths / m, z, self.N_):
+            ks = [keys[a] for a in arr]
+            lens = lengths[arr] / m
+            starts = np.concatenate([[0.0], np.cumsum(lens)[:-1]])
+            gaps = []
+            sub, _, _ = _madow_layout(z[perm], C, 0.0, gaps)
+            gaps = [(g0, g1, frozenset(int(perm[i]) for i in key)) for g0, g1, key in gaps]
+            cost = _overlay_cost(gaps, ks, starts, starts + lens)
+            if best is None or cost < best[0] - 1e-15:
+                best = (cost, ks, starts, gaps)
+        cost, ks, starts, gaps = best
+        v = None
+        if self._ukey in set(ks):
+            v = float(starts[ks.index(self._ukey)] + self._uoff / m)
+            v = min(v, np.nextafter(1.0, 0.0))
         for k in keys:
             del atoms[k]
             self._unindex(k)
-        gaps = []
-        sub, skey, soff = _madow_layout(z, C, 0.0 if v is None else min(v, np.nextafter(1.0, 0.0)), gaps)
-        for key, ln in sub.items():
+        placed = False
+        for g0, g1, key in gaps:
             base = atoms.get(key)
             if base is None:
                 base = 0.0
                 self._index(key)
-            atoms[key] = base + ln * m
-            if v is not None and key == skey:
-                self._ukey, self._uoff = key, base + soff * m
-        # exact expected movement: overlay the old arcs [starts, starts + len/m) with the new gaps
-        cost, a = 0.0, 0
-        ends = starts + lengths / m
-        for g0, g1, key in gaps:
-            while a < len(keys) and ends[a] <= g0:
-                a += 1
-            b = a
-            while b < len(keys) and starts[b] < g1:
-                over = min(g1, ends[b]) - max(g0, starts[b])
-                if over > 0:
-                    cost += over * len(key - keys[b])
-                b += 1
+            atoms[key] = base + (g1 - g0) * m
+            if v is not None and not placed and g0 <= v < g1:
+                self._ukey, self._uoff = key, base + (v - g0) * m
+                placed = True
+        if v is not None and not placed:  # v on a dropped sliver: the last piece
+            key = gaps[-1][2]
+            self._ukey, self._uoff = key, atoms[key]
         self._x = self.marginals()
         return cost * m
 
@@ -479,6 +585,26 @@ class TransportRounding:
         for i in np.flatnonzero(delta < -_EPS):
             i = int(i)
             r = float(-delta[i])
+            # merging transfers first: over i's full atoms (smallest first), relabel a piece from i to
+            # an increasing e when (a - {i}) | {e} is already an atom (the piece merges: no new atom)
+            for a in heapq.nsmallest(_MERGE_SCAN, self._where[i], key=atoms.__getitem__):
+                if len(a) < self.C_:
+                    continue
+                while r > _EPS and a in atoms:
+                    hit = self._merge_partner(a, i, inc, need)
+                    if hit is None:
+                        break
+                    e, b = hit
+                    got = self._move(a, b, min(r, need[e]))
+                    x[i] -= got
+                    x[e] += got
+                    need[e] -= got
+                    added += got
+                    r -= got
+                if r <= _EPS:
+                    break
+            if r <= _EPS:
+                continue
             # transfer: hand i's measure straight to an increasing item absent from the atom
             for a in sorted(self._where[i], key=atoms.__getitem__):
                 j = next((j for j in inc if need[j] > _EPS and j not in a), None)
