@@ -446,3 +446,92 @@ def test_rejects_bad_seed():
 def test_rejects_unknown_rounded_method():
     with pytest.raises(InvalidInputError, match="'method' parameter of Rounded"):
         online_algs.run(Rounded(OGD(4, 2, horizon=3), method="transportt"), [0, 1, 2])
+
+
+# ----------------------------------------------------------------------------- fragmentation rules
+
+def _set_layout(tr, atoms, ukey, uoff):
+    tr._atoms = {frozenset(k): v for k, v in atoms.items()}
+    tr._ukey, tr._uoff = frozenset(ukey), uoff
+    tr._init_index()
+    tr._x = tr.marginals()
+
+
+def test_merging_transfer_joins_an_existing_label():
+    """Item 1 decreases, item 2 increases: {0, 1} -> {0, 2} is already an atom, so the piece merges
+    there (3 atoms stay 3) although {1, 3} is the smaller atom of item 1 (the old rule cut it into a
+    new atom {2, 3})."""
+    tr = TransportRounding(2, seed=0)
+    tr.reset_with([0.75, 0.75, 0.25, 0.25])
+    _set_layout(tr, {(0, 1): 0.5, (0, 2): 0.25, (1, 3): 0.25}, (1, 3), 0.1)
+    y = np.array([0.75, 0.65, 0.35, 0.25])
+    tr.update(y)
+    assert tr.check_state(y)
+    assert _layout_of(tr) == [((0, 1), pytest.approx(0.4)), ((0, 2), pytest.approx(0.35)),
+                              ((1, 3), pytest.approx(0.25))]
+    assert tr.movement_bound_ == pytest.approx(0.1)
+    assert tr.cache.tolist() == [1, 3]
+
+
+def test_merge_lookup_ignores_hash_collisions():
+    """A forged hash entry pointing at a set that is not (a - {i}) | {e} is not used."""
+    tr = TransportRounding(2, seed=0)
+    tr.reset_with([0.75, 0.75, 0.25, 0.25])
+    _set_layout(tr, {(0, 1): 0.5, (0, 3): 0.25, (1, 2): 0.25}, (0, 1), 0.1)
+    a = frozenset({0, 1})
+    h = (tr._hk[a] - tr._w[1] + tr._w[3]) & ((1 << 64) - 1)
+    tr._hfull[h] = frozenset({1, 2})  # wrong set under the hash of {0, 3}... of (a - {1}) | {3}
+    assert tr._merge_partner(a, 1, [3], {3: 0.1}) is None
+    tr._hfull[h] = frozenset({0, 3})
+    assert tr._merge_partner(a, 1, [3], {3: 0.1}) == (3, frozenset({0, 3}))
+
+
+def test_compaction_candidates_are_permutations(rng):
+    from online_algs.caching.rounding import _compaction_candidates
+
+    N, C = 20, 4
+    keys = [frozenset(rng.choice(N, C, replace=False).tolist()) for _ in range(15)]
+    keys = list(dict.fromkeys(keys))
+    lens = rng.random(len(keys))
+    lens /= lens.sum()
+    z = np.zeros(N)
+    for k, ln in zip(keys, lens):
+        z[list(k)] += ln
+    cands = list(_compaction_candidates(keys, lens, z, N))
+    assert len(cands) == 2
+    for arr, perm in cands:
+        assert sorted(arr.tolist()) == list(range(len(keys)))
+        assert sorted(perm.tolist()) == list(range(N))
+    # the label-preserving order starts with the items present in every collapsed atom
+    full = np.flatnonzero(z >= 1.0)
+    assert set(cands[1][1][:len(full)].tolist()) == set(full.tolist())
+
+
+def test_compaction_picks_the_cheaper_candidate(monkeypatch):
+    """_compact reports the minimum exact cost over the candidates (each computed by the overlay)."""
+    import online_algs.caching.rounding as R
+
+    N, C, T = 30, 4, 60
+    lrn = OMD(N, C, horizon=T)
+    lrn.reset()
+    tr = TransportRounding(C, seed=2, max_atoms=10**6)
+    tr.reset_with(lrn.predict())
+    trace = zipf_trace(N, T, 0.9, seed=1)
+    for t in range(T):
+        lrn.update(int(trace[t]))
+        tr.update(lrn.predict())
+    costs = []
+    orig = R._overlay_cost
+
+    def spy(*a):
+        costs.append(orig(*a))
+        return costs[-1]
+
+    monkeypatch.setattr(R, "_overlay_cost", spy)
+    y = tr.marginals()
+    target = tr.n_atoms // 2
+    m = float(np.sort(list(tr._atoms.values()))[: tr.n_atoms - target].sum())
+    got = tr._compact(target)
+    assert len(costs) == 2
+    assert got == pytest.approx(min(costs) * m, abs=1e-12)
+    assert tr.check_state(y)
