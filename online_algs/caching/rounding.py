@@ -297,8 +297,12 @@ class TransportRounding:
     holding U. The first layout is Madow's (``madow_sample(y_0, U)`` is the first cache).
 
     Update rule (:meth:`update`, :math:`\delta = y' - x` with x the layout's marginals): every
-    decreasing item i gives up :math:`|\delta_i|` from its smallest atoms first (one split at most),
-    which leaves holes; every increasing item j (in id order) fills holes where it is absent,
+    decreasing item i first makes *merging transfers*: over its 16 smallest full atoms a, if
+    :math:`(a \setminus \{i\}) \cup \{e\}` is already an atom for an increasing e (smallest such id;
+    one hash look-up per candidate, labels hashed by sums of fixed random words), a piece of a is
+    relabelled from i to e and merges there (no new atom); then it hands measure to increasing items
+    absent from its smallest atoms (transfers), and gives up the rest from its smallest atoms first
+    (one split at most), which leaves holes; every increasing item j (in id order) fills holes where it is absent,
     smallest first; if holes remain only where j is present, a *swap* takes a full atom F
     without j and an item k in F missing from the hole atom H: k moves from F to H, j takes k's
     place in F (such F and k always exist: docs/theory/coupled_rounding.md). Numerical leftovers
@@ -317,8 +321,10 @@ class TransportRounding:
     Fragmentation budget: dense small updates (every uncapped OGD/OMD coordinate moves each
     round) cut about one atom per changed item per round and the layout grows without bound.
     When it exceeds ``max_atoms`` atoms, the smallest atoms (all but ``max_atoms // 2``) are
-    *compacted*: replaced by the Madow layout of their own conditional marginals (marginals
-    unchanged, U mapped by its relative position). A compaction moves items: its exact expected
+    *compacted*: replaced by a Madow layout of their own conditional marginals (marginals
+    unchanged, U mapped by its relative position); of two candidates (id order, and a
+    label-preserving item order read off a Gray-code arrangement of the old atoms) the one with the
+    smaller exact expected fetches is used. A compaction moves items: its exact expected
     fetches are reported in ``compaction_movement_`` and are NOT covered by the
     :math:`\|\Delta y\|_1` bound (measured in docs/caching.md: the dominant cost on OMD).
 
