@@ -316,7 +316,10 @@ class TransportRounding:
 
     Complexity: O(N) to read y, plus O(C) per atom touched (a split or a merge touches two
     atoms; a decreasing item touches its atoms smallest-first, an increasing item the atoms with
-    holes); a swap scans the atoms, O(K). Pure Python with dict/frozenset (no numba kernel).
+    holes); a swap scans the atoms, O(K); merging transfers cost O(k + 16 |I|) per decreasing item (k
+    its atoms, I the increasing items: one hash look-up each); a compaction of k atoms costs
+    O(k (C + F) + F^2) for F fractional items (two candidate layouts and their exact overlay cost).
+    Pure Python with dict/frozenset (no numba kernel).
 
     Fragmentation budget: dense small updates (every uncapped OGD/OMD coordinate moves each
     round) cut about one atom per changed item per round and the layout grows without bound.
