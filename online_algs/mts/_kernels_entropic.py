@@ -159,63 +159,11 @@ def star_run(costs, w, omega, dl, eta, x0, tol, max_sub, keep_every, keep_all):
 
 
 @njit
-def hst_substep(Q, cleaf, order, point_of_node, child_ptr, child_idx, omega, dl, chat, qb, cb, ob, db, outb):
-    """One recursive entropic step on an HST, in place on the conditionals ``Q``.
-
-    ``Q[v]`` is the conditional probability of child ``v`` given its parent (siblings sum to 1).
-    Bottom-up, each internal node ``u`` applies :func:`star_project` to its children's
-    conditionals with the children's effective costs ``chat`` (a leaf's cost is its entry of
-    ``cleaf``), weights ``omega`` and shifts ``dl``; then ``chat[u] = Lambda_u``, the multiplier
-    of that step (the marginal price of mass entering ``u``; inf when every child has infinite
-    cost, in which case the conditionals of ``u`` are left unchanged).
-    """
-    m = order.size
-    for k in range(m - 1, -1, -1):
-        v = order[k]
-        a = child_ptr[v]
-        b = child_ptr[v + 1]
-        if a == b:
-            chat[v] = cleaf[point_of_node[v]]
-            continue
-        nc = b - a
-        if nc == 1:
-            ch = child_idx[a]
-            Q[ch] = 1.0
-            chat[v] = chat[ch]
-            continue
-        for j in range(nc):
-            ch = child_idx[a + j]
-            qb[j] = Q[ch]
-            cb[j] = chat[ch]
-            ob[j] = omega[ch]
-            db[j] = dl[ch]
-        lam = star_project(qb[:nc], cb[:nc], ob[:nc], db[:nc], outb[:nc])
-        if math.isnan(lam):
-            chat[v] = np.inf
-            continue
-        for j in range(nc):
-            Q[child_idx[a + j]] = outb[j]
-        chat[v] = lam
-
-
-@njit
-def multiscale_substep(Q, cleaf, order, point_of_node, child_ptr, child_idx, omega, dl, chat, qb, cb, ob, db, outb):
-    """The exact Bregman projection of one cost step onto the tree polytope, in place on ``Q``.
-
-    Regulariser (conditional form of the multiscale entropy):
-    ``Phi(X) = sum_{v != root} omega_v X_p(v) (q_v + dl_v) log(q_v + dl_v)``, ``q_v = X_v / X_p(v)``.
-    The KKT conditions of ``min_{Y in tree polytope} <c, Y> + D_Phi(Y, X)`` decompose bottom-up
-    (``docs/theory/entropic_mts.md``): at each internal node ``u`` the children's conditionals take
-    the star step :func:`star_project` with the children's effective costs ``chat`` (a leaf's is its
-    entry of ``cleaf``), weights ``omega`` and shifts ``dl``; its multiplier ``beta_u`` gives
-
-        chat[u] = beta_u + sum_c omega_c (dl_c log((q'_c + dl_c)/(q_c + dl_c)) - (q'_c - q_c)),
-
-    the derivative of the subtree's optimal value with respect to the mass entering ``u``. A node
-    whose children all have infinite cost gets ``chat = inf`` and keeps its conditionals. One
-    child: ``q = 1`` and the child's cost passes up (its own term is constant).
-    O(n_nodes * b * Newton rounds).
-    """
+def _tree_substep(Q, cleaf, order, point_of_node, child_ptr, child_idx, omega, dl, chat, qb, cb, ob, db, outb,
+                  multiscale):
+    """The body of :func:`hst_substep` (``multiscale=False``) and :func:`multiscale_substep`
+    (``multiscale=True``): the same bottom-up sweep of star steps; they differ only in the effective
+    cost a node passes up (the bare multiplier, or the multiplier plus the regulariser term)."""
     m = order.size
     for k in range(m - 1, -1, -1):
         v = order[k]
@@ -242,9 +190,47 @@ def multiscale_substep(Q, cleaf, order, point_of_node, child_ptr, child_idx, ome
             continue
         acc = 0.0
         for j in range(nc):
-            acc += ob[j] * (db[j] * math.log((outb[j] + db[j]) / (qb[j] + db[j])) - (outb[j] - qb[j]))
+            if multiscale:
+                acc += ob[j] * (db[j] * math.log((outb[j] + db[j]) / (qb[j] + db[j])) - (outb[j] - qb[j]))
             Q[child_idx[a + j]] = outb[j]
         chat[v] = lam + acc
+
+
+@njit
+def hst_substep(Q, cleaf, order, point_of_node, child_ptr, child_idx, omega, dl, chat, qb, cb, ob, db, outb):
+    """One recursive entropic step on an HST, in place on the conditionals ``Q``.
+
+    ``Q[v]`` is the conditional probability of child ``v`` given its parent (siblings sum to 1).
+    Bottom-up, each internal node ``u`` applies :func:`star_project` to its children's
+    conditionals with the children's effective costs ``chat`` (a leaf's cost is its entry of
+    ``cleaf``), weights ``omega`` and shifts ``dl``; then ``chat[u] = Lambda_u``, the multiplier
+    of that step (the marginal price of mass entering ``u``; inf when every child has infinite
+    cost, in which case the conditionals of ``u`` are left unchanged).
+    """
+    _tree_substep(Q, cleaf, order, point_of_node, child_ptr, child_idx, omega, dl, chat, qb, cb, ob, db, outb,
+                  False)
+
+
+@njit
+def multiscale_substep(Q, cleaf, order, point_of_node, child_ptr, child_idx, omega, dl, chat, qb, cb, ob, db, outb):
+    """The exact Bregman projection of one cost step onto the tree polytope, in place on ``Q``.
+
+    Regulariser (conditional form of the multiscale entropy):
+    ``Phi(X) = sum_{v != root} omega_v X_p(v) (q_v + dl_v) log(q_v + dl_v)``, ``q_v = X_v / X_p(v)``.
+    The KKT conditions of ``min_{Y in tree polytope} <c, Y> + D_Phi(Y, X)`` decompose bottom-up
+    (``docs/theory/entropic_mts.md``): at each internal node ``u`` the children's conditionals take
+    the star step :func:`star_project` with the children's effective costs ``chat`` (a leaf's is its
+    entry of ``cleaf``), weights ``omega`` and shifts ``dl``; its multiplier ``beta_u`` gives
+
+        chat[u] = beta_u + sum_c omega_c (dl_c log((q'_c + dl_c)/(q_c + dl_c)) - (q'_c - q_c)),
+
+    the derivative of the subtree's optimal value with respect to the mass entering ``u``. A node
+    whose children all have infinite cost gets ``chat = inf`` and keeps its conditionals. One
+    child: ``q = 1`` and the child's cost passes up (its own term is constant).
+    O(n_nodes * b * Newton rounds).
+    """
+    _tree_substep(Q, cleaf, order, point_of_node, child_ptr, child_idx, omega, dl, chat, qb, cb, ob, db, outb,
+                  True)
 
 
 @njit
@@ -317,12 +303,8 @@ def hst_run(costs, Q0, order, parent, point_of_node, child_ptr, child_idx, lengt
             for v in range(m):
                 Qc[v] = Q[v]
             for _ in range(N):
-                if multiscale:
-                    multiscale_substep(Qc, cleaf, order, point_of_node, child_ptr, child_idx, omega, dl, chat,
-                                       qb, cb, ob, db, outb)
-                else:
-                    hst_substep(Qc, cleaf, order, point_of_node, child_ptr, child_idx, omega, dl, chat,
-                                qb, cb, ob, db, outb)
+                _tree_substep(Qc, cleaf, order, point_of_node, child_ptr, child_idx, omega, dl, chat,
+                              qb, cb, ob, db, outb, multiscale)
             hst_masses(Qc, order, parent, Xn)
             for p in range(n):
                 xp[p] = Xn[leaf_node[p]]

@@ -341,8 +341,8 @@ class EntropicStarMTS(RequestThenMove):
 
 
 # ------------------------------------------------------------------------ HSTs
-def _hst_substep_np(Q, cleaf, hst: HST, omega, dl):
-    """Numpy twin of ``_kernels_entropic.hst_substep`` (in place on ``Q``)."""
+def _tree_step_np(Q, cleaf, hst: HST, omega, dl, multiscale):
+    """Numpy twin of ``_kernels_entropic._tree_substep`` (in place on ``Q``); returns ``chat``."""
     chat = np.empty(hst.n_nodes)
     for v in hst.order[::-1]:
         ch = hst.children(v)
@@ -353,12 +353,21 @@ def _hst_substep_np(Q, cleaf, hst: HST, omega, dl):
             Q[ch[0]] = 1.0
             chat[v] = chat[ch[0]]
             continue
-        y, lam = star_projection(Q[ch], chat[ch], omega[ch], dl[ch])
+        q_old = Q[ch]
+        y, lam = star_projection(q_old, chat[ch], omega[ch], dl[ch])
         if math.isnan(lam):
             chat[v] = np.inf
             continue
         Q[ch] = y
         chat[v] = lam
+        if multiscale:
+            chat[v] += float(np.sum(omega[ch] * (dl[ch] * np.log((y + dl[ch]) / (q_old + dl[ch])) - (y - q_old))))
+    return chat
+
+
+def _hst_substep_np(Q, cleaf, hst: HST, omega, dl):
+    """Numpy twin of ``_kernels_entropic.hst_substep`` (in place on ``Q``)."""
+    _tree_step_np(Q, cleaf, hst, omega, dl, False)
 
 
 def multiscale_projection(Q: Any, cleaf: Any, hst: HST, omega: Any, dl: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -384,23 +393,7 @@ def multiscale_projection(Q: Any, cleaf: Any, hst: HST, omega: Any, dl: Any) -> 
     cleaf = np.asarray(cleaf, dtype=np.float64)
     omega = np.asarray(omega, dtype=np.float64)
     dl = np.asarray(dl, dtype=np.float64)
-    chat = np.empty(hst.n_nodes)
-    for v in hst.order[::-1]:
-        ch = hst.children(v)
-        if ch.size == 0:
-            chat[v] = cleaf[hst.point_of_node[v]]
-            continue
-        if ch.size == 1:
-            Q[ch[0]] = 1.0
-            chat[v] = chat[ch[0]]
-            continue
-        q_old = Q[ch]
-        y, beta = star_projection(q_old, chat[ch], omega[ch], dl[ch])
-        if math.isnan(beta):
-            chat[v] = np.inf
-            continue
-        Q[ch] = y
-        chat[v] = beta + float(np.sum(omega[ch] * (dl[ch] * np.log((y + dl[ch]) / (q_old + dl[ch])) - (y - q_old))))
+    chat = _tree_step_np(Q, cleaf, hst, omega, dl, True)
     return Q, chat
 
 
