@@ -136,7 +136,7 @@ def test_batch_kernel_equals_serve_loop_and_masses_kernel():
         np.testing.assert_allclose(za, zb, atol=1e-12)
     x = np.random.default_rng(0).uniform(size=14)
     y0 = np.empty(h.n_nodes)
-    K.ms_node_masses(x, np.asarray(h.leaves), np.asarray(h.parent), np.asarray(h.order), y0)
+    K.node_deltas(x, np.asarray(h.leaves), np.asarray(h.parent), np.asarray(h.order), y0)
     np.testing.assert_allclose(y0, h.subtree_masses(x), atol=1e-12)
 
 

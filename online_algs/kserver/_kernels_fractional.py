@@ -354,18 +354,6 @@ _MS_AT1 = 2
 
 
 @njit
-def ms_node_masses(x, leaves, parent, order, y0):
-    """Anti-server mass below every node: ``y0[v] = sum of x over the points below v``."""
-    for v in range(y0.shape[0]):
-        y0[v] = 0.0
-    for i in range(x.shape[0]):
-        y0[leaves[i]] = x[i]
-    for j in range(order.shape[0] - 1, 0, -1):
-        v = order[j]
-        y0[parent[v]] += y0[v]
-
-
-@njit
 def ms_eval(R, act, m, y0, parent, order, pon, c, s, y, a, G):
     """Primal point ``y``, derivatives ``a = dy_v/dg_v`` and dual residuals ``G`` at the potentials
     ``R`` for the point states ``act`` (free: the exponential formula, unclipped; at 0 / at 1: fixed,
@@ -552,7 +540,7 @@ def ms_project(x, r, m, leaves, parent, order, pon, c, s, work, act):
     R = work[4]
     n = x.shape[0]
     rnode = leaves[r]
-    ms_node_masses(x, leaves, parent, order, y0)
+    node_deltas(x, leaves, parent, order, y0)   # anti-server mass below every node
     for v in range(nn):
         R[v] = 0.0
         act[v] = _MS_FREE
