@@ -239,10 +239,10 @@ def _marginals(ctx):
                     detail="max z-score of cache frequencies vs 1 - x")
 
 
-def _hst_rounding_bound(h, init, seq):
+def _hst_rounding_bound(h, init, seq, cls=FractionalKServerHST):
     """Sum over steps of sum_u w_u (|dS_u| + |dE_u|) for the DFS systematic rounding (exact bound on
-    the expected tree movement), and the fractional movement."""
-    alg = FractionalKServerHST(h, init)
+    the expected tree movement) of the fractional algorithm ``cls``, and its fractional movement."""
+    alg = cls(h, init)
     alg.reset()
     tr = alg.tree_
     n = tr.n
@@ -672,41 +672,6 @@ def _ms_at_least_opt(ctx):
                     detail="measured = min over instances of ALG - LP")
 
 
-def _ms_rounding_bound(h, init, seq):
-    """Endpoint bound sum_t sum_u w_u (|dS_u| + |dE_u|) of the DFS systematic rounding of MultiscaleKServerHST,
-    and its fractional movement (as _hst_rounding_bound, for the multiscale step)."""
-    from online_algs.kserver.fractional import MultiscaleKServerHST
-
-    alg = MultiscaleKServerHST(h, init)
-    alg.reset()
-    tr = alg.tree_
-    n = tr.n
-    pos = np.empty(n, dtype=np.int64)
-    pos[tr.dfs] = np.arange(n)
-    first = np.full(tr.n_nodes, n, dtype=np.int64)
-    last = np.full(tr.n_nodes, -1, dtype=np.int64)
-    for i in range(n):
-        v = int(tr.leaf[i])
-        while v >= 0:
-            first[v] = min(first[v], pos[i])
-            last[v] = max(last[v], pos[i])
-            v = int(tr.parent[v])
-
-    def ends(x):
-        cum = np.concatenate([[0.0], np.cumsum((1.0 - x)[tr.dfs])])
-        return cum[first], cum[last + 1]
-
-    S0, E0 = ends(alg._x)
-    bound = frac = 0.0
-    for r in seq:
-        _, m = alg.serve(int(r))
-        frac += m
-        S1, E1 = ends(alg._x)
-        bound += float(np.dot(tr.length, np.abs(S1 - S0) + np.abs(E1 - E0)))
-        S0, E0 = S1, E1
-    return bound, frac
-
-
 @theorem("kserver.fractional.multiscale.rounding",
          statement="RoundedMultiscaleKServerHST (the DFS systematic rounding applied unchanged to the multiscale "
                    "fractional states): over independent seeds each point's server frequency matches its fractional "
@@ -755,7 +720,7 @@ def _ms_rounding(ctx):
         n, k, T = 16, 4, ctx.pick(50, 200)
         h, init, rng = _hst_instance(n, k, ctx.seed_for(11, len(fam)))
         seq = _hst_requests(fam, MultiscaleKServerHST(h, init), n, k, T, rng)
-        bound, frac = _ms_rounding_bound(h, init, seq)
+        bound, frac = _hst_rounding_bound(h, init, seq, MultiscaleKServerHST)
         costs = [run(RoundedMultiscaleKServerHST(h, init, seed=ctx.seed_for(12, s)), seq).total_cost
                  for s in range(Mm)]
         mean, ci = mean_ci(costs)
