@@ -330,20 +330,10 @@ def neighbour_lists(D):
 
 
 @njit
-def _dmax(D):
-    m = 0.0
-    for i in range(D.shape[0]):
-        for j in range(D.shape[1]):
-            if D[i, j] > m:
-                m = D[i, j]
-    return m
-
-
-@njit
 def work_function_kernel(D, C, start, kind, dist, wstar, slack, nbr_d, nbr_i, ecc):
     """All work functions: W[0] = D[start], W[t] = step(W[t-1] + C[t-1]); shape (T+1, n)."""
     T, n = C.shape
-    dmax = _dmax(D)
+    dmax = D.max()
     ibuf = np.empty(2 * n + _NBUCKETS + 1, dtype=np.int64)
     W = np.empty((T + 1, n))
     for s in range(n):
@@ -364,7 +354,7 @@ def wfa_kernel(D, C, start, kind, dist, wstar, slack, nbr_d, nbr_i, ecc):
     stay when s_{t-1} is such a minimiser, else the lowest index.
     """
     T, n = C.shape
-    dmax = _dmax(D)
+    dmax = D.max()
     ibuf = np.empty(2 * n + _NBUCKETS + 1, dtype=np.int64)
     w = np.empty(n)
     for s in range(n):
