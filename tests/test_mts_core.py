@@ -105,6 +105,71 @@ def test_neighbour_lists_match_sorted_rows(rng):
     np.testing.assert_array_equal(ecc, D.max(axis=1))
 
 
+def _kernel_step(m, a):
+    """One call of the general min-plus kernel with the metric's pruning arguments."""
+    from online_algs.mts import _kernels as K
+    from online_algs.mts.workfunction import _metric_args, _neighbour_args
+    D, _, _, _, slack = _metric_args(m)
+    nd, ni, ecc = _neighbour_args(m, K.KIND_GENERAL)
+    out = np.empty(m.n)
+    ibuf = np.empty(K._ibuf_size(m.n), dtype=np.int64)
+    K._step_general(np.ascontiguousarray(a, dtype=float), D, out, slack, float(D.max()), nd, ni, ecc, ibuf)
+    return out
+
+
+@pytest.mark.parametrize("kind", ("line", "tree", "general", "euclidean"))
+def test_step_general_bit_exact_on_adversarial_vectors(kind, rng):
+    """Direct calls of the pruned min-plus step on vectors the WFA never produces: ties (integer
+    values), zeros and -0.0, forbidden states, a single finite state, all-equal values, one huge
+    value, and negative entries (the int64-order reductions fall back to the plain product)."""
+    n = 96
+    g = FiniteMetric(np.array(random_metric(kind, n, seed=4).d))
+    D = np.asarray(g.d)
+    cases = [rng.integers(0, 4, size=n).astype(float),
+             np.zeros(n), -np.zeros(n),
+             np.where(rng.random(n) < 0.5, -0.0, rng.uniform(0, 1, n)),
+             np.where(rng.random(n) < 0.3, np.inf, rng.uniform(0, 3, n)),
+             np.where(np.arange(n) == 7, 0.5, np.inf),
+             np.full(n, 2.5),
+             np.where(np.arange(n) == 3, 1e300, rng.uniform(0, 1, n)),
+             rng.uniform(-1, 1, size=n),
+             np.where(np.arange(n) == 11, -1e-3, rng.uniform(0, 1, n)),
+             rng.uniform(0, 1e-12, size=n) + 5.0]
+    for a in cases:
+        np.testing.assert_array_equal(_kernel_step(g, a), np.min(a[:, None] + D, axis=0))
+
+
+@given(data=st.data())
+def test_step_general_bit_exact_property(data):
+    """Hypothesis: random metrics (n in [64, 130], radius pruning on) and random non-negative
+    vectors with ties and forbidden states: the pruned step equals the plain min-plus exactly."""
+    seed = data.draw(seeds)
+    kind = data.draw(st.sampled_from(("line", "tree", "general", "euclidean", "star")))
+    n = data.draw(st.integers(64, 130))
+    rng = np.random.default_rng(seed)
+    g = FiniteMetric(np.array(random_metric(kind, n, seed=seed).d))
+    levels = data.draw(st.sampled_from((3, 50, 0)))
+    a = rng.integers(0, levels, size=n).astype(float) if levels else rng.uniform(0, g.diameter * 2, n)
+    a[rng.random(n) < data.draw(st.sampled_from((0.0, 0.2)))] = np.inf
+    a[rng.integers(0, n)] = float(rng.uniform(0, 1))
+    np.testing.assert_array_equal(_kernel_step(g, a), np.min(a[:, None] + np.asarray(g.d), axis=0))
+
+
+def test_argmin_first_matches_numpy(rng):
+    """The WFA's choice reads the minimum through the int64 view: same lowest index as np.argmin,
+    with ties, inf, zeros, and (float fallback) negative values."""
+    from online_algs.mts import _kernels as K
+    for trial in range(200):
+        n = int(rng.integers(1, 40))
+        v = rng.integers(0, 5, size=n).astype(float)
+        if trial % 3 == 0:
+            v[rng.random(n) < 0.4] = np.inf
+        if trial % 5 == 0:
+            v = v - 2.0
+        v = v + 0.0
+        assert K._argmin_first(v, v.view(np.int64)) == int(np.argmin(v))
+
+
 def test_work_function_example():
     W = work_function(uniform(3), np.array([[1.0, 0.0, 0.0]]))
     np.testing.assert_array_equal(W, [[0, 1, 1], [1, 1, 1]])

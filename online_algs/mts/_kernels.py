@@ -69,110 +69,177 @@ def _apply_row(a, D, out, y):
 
 
 _NBUCKETS = 64
+_INF_BITS = 0x7FF0000000000000   # +inf as an int64 bit pattern
+
+
+@njit
+def _ibuf_size(n):
+    """Length of the int64 work space of :func:`_step_general` for n states."""
+    return 3 * n + _NBUCKETS + 6
+
+
+@njit
+def _imin(x):
+    """Minimum of an int64 array (vectorises: integer selects need no fastmath)."""
+    m = x[0]
+    for i in range(1, x.shape[0]):
+        v = x[i]
+        m = v if v < m else m
+    return m
+
+
+@njit
+def _imax(x):
+    """Maximum of an int64 array (vectorises)."""
+    m = x[0]
+    for i in range(1, x.shape[0]):
+        v = x[i]
+        m = v if v > m else m
+    return m
+
+
+@njit
+def _plain_min_plus(a, D, out):
+    """out[s] = min_y a[y] + D[y, s], every row (no pruning)."""
+    n = a.shape[0]
+    for s in range(n):
+        out[s] = a[s]
+    y = 0
+    while y + 4 <= n:
+        _apply_rows4(a, D, out, y, y + 1, y + 2, y + 3)
+        y += 4
+    while y < n:
+        _apply_row(a, D, out, y)
+        y += 1
 
 
 @njit
 def _step_general(a, D, out, slack, dmax, nbr_d, nbr_i, ecc, ibuf):
-    """out[s] = min_y a[y] + D[y, s] (O(n^2) worst case, about a quarter of it on random tasks).
+    """out[s] = min_y a[y] + D[y, s] (O(n^2) worst case, a few percent of it on random tasks).
 
     Exact: the result equals the plain min-plus product bit for bit (tests compare it with
-    ``np.min(a[:, None] + D, axis=0)``). Two prunings skip rows ``y`` that cannot attain any
+    ``np.min(a[:, None] + D, axis=0)``). Prunings skip rows ``y`` that cannot attain any
     minimum:
 
-    * ``a[y] >= max_s a[s]`` (or ``a[y] = inf``): ``a[y] + D[y, s] >= a[y] >= a[s] >= out[s]``.
-    * *dominated rows*: rows are visited in increasing ``a`` (a 64-bucket counting sort, O(n));
-      when row ``y`` comes up, every earlier row that was not itself skipped has been applied
-      (or is among at most three pending ones, which only makes the test weaker), and if
-      ``out[y] + margin < a[y]``, an applied row ``z`` has ``a[z] + D[z, y] < a[y] - margin``,
-      so by the triangle inequality ``a[y] + D[y, s] > a[z] + D[z, s]`` for every ``s``: row
-      ``y`` never attains a minimum. Only the states that stay *fundamental*
-      (``w_t(y) = a(y)``) are applied; on random tasks at n = 500 they are about 28 %.
+    * *Upper bound* ``U``: with each row's states sorted by distance (``nbr_d[y]`` ascending,
+      ``nbr_i[y]`` their ids, ``ecc[y] = max_s D[y, s]``, built once per metric by
+      :func:`neighbour_lists`; empty arrays switch the radius pruning off),
+      ``U = min(max a, min_z a[z] + ecc[z])`` bounds every ``out[s]`` from above (rounding is
+      monotone), and so does the running ``max_s out[s]`` (re-read after 4, 12, 32 and 96
+      applied rows). A row with ``a[y] > U`` lowers nothing (``a[y] + D[y, s] >= a[y] > U``).
+    * *Order*: rows are visited in increasing ``a`` by a 64-bucket counting sort over
+      ``[min a, U + margin]`` (O(n)); rows above ``U + margin`` go to an overflow bucket that is
+      never visited, and the visit stops at the end of the bucket holding the current
+      ``U + margin`` (bucketing is monotone, so every row after it has ``a > U``).
+    * *Dominated rows*: when row ``y`` comes up, every earlier row that was not itself skipped
+      has been applied (or is among at most three pending ones, which only makes the test
+      weaker), and if ``out[y] + margin < a[y]``, an applied row ``z`` has
+      ``a[z] + D[z, y] < a[y] - margin``, so by the triangle inequality
+      ``a[y] + D[y, s] > a[z] + D[z, s]`` for every ``s``: row ``y`` never attains a minimum.
+    * *Radius*: row ``y`` can only lower the states with ``D[y, s] < U - a[y] + margin``: a
+      prefix of its sorted list. When that prefix is shorter than n/16 (the lists hold the
+      nearest n/16 + 1 states only) the row is applied to it alone (gather/scatter, nearest
+      first); otherwise the whole row is applied, four rows at a time (:func:`_apply_rows4`,
+      which vectorises).
 
     ``margin = slack + 64 eps (max |a| + dmax)`` covers the metric's triangle tolerance
     (``slack``, from its validation) and the rounding of the sums, so a skip never changes the
-    floating-point result. ``slack < 0`` disables the dominated-row pruning.
+    floating-point result. ``slack < 0`` disables the pruning.
 
-    *Radius*: with each row's states sorted by distance (``nbr_d[y]`` ascending, ``nbr_i[y]``
-    their ids, ``ecc[y] = max_s D[y, s]``, built once per metric by :func:`neighbour_lists`;
-    empty arrays switch this off), ``U = min(max a, min_z a[z] + ecc[z])`` bounds every
-    ``w_t(s)`` from above (rounding is monotone), and so does the running ``max_s out[s]``
-    (re-read after 8, 32 and 96 applied rows), so row ``y`` can only lower the states with
-    ``D[y, s] < U - a[y] + margin``: a prefix of its sorted list. When that prefix is shorter
-    than n/16 (the lists hold the nearest n/16 + 1 states only) the row is applied to it alone
-    (gather/scatter, nearest first); otherwise the
-    whole row is applied, four rows at a time (:func:`_apply_rows4`, which vectorises). On the
-    benchmark's random metric at n = 500 about 120 of the ~150 applied rows take the short
-    path, with about 18 states each.
+    The reductions (min/max of ``a``, ``a + ecc`` and ``out``) read the doubles as int64: for
+    non-negative doubles (and +inf) the bit patterns are ordered like the values, and integer
+    min/max vectorises where the float one does not (fastmath stays off). Work functions and
+    task costs are non-negative; if some ``a[y]`` is negative (or -0.0) the kernel falls back to
+    the plain product. ``ibuf``: int64 work space of length :func:`_ibuf_size` ``(n)``.
     """
     n = a.shape[0]
-    prune = slack >= 0.0
-    short = nbr_d.shape[1] - 1
-    radius = prune and nbr_d.shape[0] == n and short > 0
-    # one pass: out = a (the y = s term: a[s] + D[s, s] == a[s]), max a, the range of the
-    # finite a, and the radius bound U = min_z a[z] + ecc[z]
-    amax = -np.inf
-    fmax = -np.inf       # largest finite a
-    fmin = np.inf        # smallest finite a
-    U = np.inf
+    if n == 0:
+        return
+    ai = a.view(np.int64)
+    oi = out.view(np.int64)
+    # one pass: out = a (the y = s term: a[s] + D[s, s] == a[s]), and the bit patterns of
+    # max a, min a and the largest finite a
+    imax = ai[0]
+    imin = ai[0]
+    ifmax = 0
     for s in range(n):
-        v = a[s]
-        out[s] = v
-        amax = v if v > amax else amax
-        fin = v < np.inf
-        fmax = v if (fin and v > fmax) else fmax
-        fmin = v if v < fmin else fmin
-        if radius:
-            u = v + ecc[s]
-            U = u if u < U else U
-    if amax < U:
-        U = amax
-    # candidate rows (a[y] < max a), in increasing a by buckets (a counting sort, O(n));
-    # ibuf: int64 work space of length 2 n + _NBUCKETS + 1 (key, order, counts)
+        v = ai[s]
+        imax = v if v > imax else imax
+        imin = v if v < imin else imin
+        f = v if v < _INF_BITS else 0
+        ifmax = f if f > ifmax else ifmax
+        oi[s] = v
+    prune = slack >= 0.0
+    if imin < 0 or not prune:
+        # a negative a (or -0.0): the int64 order does not hold; or no pruning asked
+        _plain_min_plus(a, D, out)
+        return
     key = ibuf[:n]
     order = ibuf[n:2 * n]
-    counts = ibuf[2 * n:2 * n + _NBUCKETS + 1]
-    for b in range(_NBUCKETS + 1):
+    counts = ibuf[2 * n:2 * n + _NBUCKETS + 2]
+    fbuf = ibuf[2 * n + _NBUCKETS + 2:3 * n + _NBUCKETS + 2]
+    sc = ibuf[3 * n + _NBUCKETS + 2:3 * n + _NBUCKETS + 6]
+    scf = sc.view(np.float64)       # scalar bit casts
+    sc[0] = imax
+    sc[1] = imin
+    sc[2] = ifmax
+    amax = scf[0]
+    fmin = scf[1]
+    fmax = scf[2]
+    short = nbr_d.shape[1] - 1
+    radius = nbr_d.shape[0] == n and short > 0
+    U = amax
+    if radius:
+        fb = fbuf.view(np.float64)
+        for s in range(n):
+            fb[s] = a[s] + ecc[s]
+        sc[3] = _imin(fbuf)
+        u = scf[3]
+        U = u if u < U else U
+    scale_abs = fmax if fmax > 0.0 else 0.0
+    margin = slack + 64.0 * 2.220446049250313e-16 * (scale_abs + dmax)
+    # counting sort of the rows by a over [min a, min(U, max finite a) + margin]; bucket
+    # _NBUCKETS: the rows above it (they have a > U + margin, or a = inf)
+    top = (U if U < fmax else fmax) + margin
+    for b in range(_NBUCKETS + 2):
         counts[b] = 0
-    span = fmax - fmin
+    span = top - fmin
     scale = (_NBUCKETS - 1) / span if span > 0 else 0.0
-    m = 0
+    nbf = float(_NBUCKETS)
     for y in range(n):
-        v = a[y]
-        if v < amax:
-            b = int((v - fmin) * scale)
-            b = 0 if b < 0 else (_NBUCKETS - 1 if b >= _NBUCKETS else b)
-            key[y] = b
-            counts[b + 1] += 1
-            m += 1
-        else:
-            key[y] = -1
-    for b in range(_NBUCKETS):
+        f = (a[y] - fmin) * scale
+        f = f if f < nbf else nbf      # also catches a = inf (and nan from inf - inf)
+        b = int(f)
+        key[y] = b
+        counts[b + 1] += 1
+    for b in range(_NBUCKETS + 1):
         counts[b + 1] += counts[b]
     for y in range(n):
         b = key[y]
-        if b >= 0:
-            order[counts[b]] = y
-            counts[b] += 1
-    scale_abs = fmax if fmax > -fmin else -fmin
-    if scale_abs < 0.0 or scale_abs == np.inf:
-        scale_abs = 0.0
-    margin = slack + 64.0 * 2.220446049250313e-16 * (scale_abs + dmax)
+        order[counts[b]] = y
+        counts[b] += 1
+    # counts[b] is now the end of bucket b in order
+    kend = counts[_NBUCKETS - 1]
     p0 = p1 = p2 = 0
     npend = 0
     applied = 0
-    for k in range(m):
+    k = 0
+    while k < kend:
         y = order[k]
+        k += 1
         ay = a[y]
-        if prune and out[y] + margin < ay:
+        if out[y] + margin < ay:
             continue
         applied += 1
         if radius and (applied == 4 or applied == 12 or applied == 32 or applied == 96):
-            # out only decreases, so its current maximum also bounds every final w_t(s)
-            mo = -np.inf
-            for s in range(n):
-                v = out[s]
-                mo = v if v > mo else mo
-            U = mo if mo < U else U
+            # out only decreases, so its current maximum also bounds every final out[s]
+            sc[3] = _imax(oi)
+            mo = scf[3]
+            if mo < U:
+                U = mo
+                f = (U + margin - fmin) * scale
+                f = f if f < nbf - 1.0 else nbf - 1.0
+                kend = counts[int(f)]
         if radius:
             lim = U - ay + margin
             rd = nbr_d[y]
@@ -334,7 +401,7 @@ def work_function_kernel(D, C, start, kind, dist, wstar, slack, nbr_d, nbr_i, ec
     """All work functions: W[0] = D[start], W[t] = step(W[t-1] + C[t-1]); shape (T+1, n)."""
     T, n = C.shape
     dmax = D.max()
-    ibuf = np.empty(2 * n + _NBUCKETS + 1, dtype=np.int64)
+    ibuf = np.empty(_ibuf_size(n), dtype=np.int64)
     W = np.empty((T + 1, n))
     for s in range(n):
         W[0, s] = D[start, s]
@@ -347,6 +414,30 @@ def work_function_kernel(D, C, start, kind, dist, wstar, slack, nbr_d, nbr_i, ec
 
 
 @njit
+def _argmin_first(vals, vi):
+    """Lowest index of the minimum of ``vals`` (``vi`` its int64 view; no nan, no -0.0).
+
+    Non-negative doubles order like their bit patterns, so the minimum is found by a
+    vectorised integer reduction and then located; a negative value falls back to the float
+    scan.
+    """
+    n = vals.shape[0]
+    ib = _imin(vi)
+    if ib < 0:
+        best = np.inf
+        arg = 0
+        for s in range(n):
+            if vals[s] < best:
+                best = vals[s]
+                arg = s
+        return arg
+    arg = 0
+    while vi[arg] != ib:
+        arg += 1
+    return arg
+
+
+@njit
 def wfa_kernel(D, C, start, kind, dist, wstar, slack, nbr_d, nbr_i, ecc):
     """Run the Work Function Algorithm; return (states (T,), service (T,), movement (T,), w_T).
 
@@ -355,12 +446,14 @@ def wfa_kernel(D, C, start, kind, dist, wstar, slack, nbr_d, nbr_i, ecc):
     """
     T, n = C.shape
     dmax = D.max()
-    ibuf = np.empty(2 * n + _NBUCKETS + 1, dtype=np.int64)
+    ibuf = np.empty(_ibuf_size(n), dtype=np.int64)
     w = np.empty(n)
     for s in range(n):
         w[s] = D[start, s]
     a = np.empty(n)
     wn = np.empty(n)
+    vals = np.empty(n)
+    vi = vals.view(np.int64)
     states = np.empty(T, dtype=np.int64)
     svc = np.empty(T)
     mov = np.empty(T)
@@ -370,15 +463,13 @@ def wfa_kernel(D, C, start, kind, dist, wstar, slack, nbr_d, nbr_i, ecc):
         for s in range(n):
             a[s] = w[s] + ct[s]
         _step(a, D, kind, dist, wstar, wn, slack, dmax, nbr_d, nbr_i, ecc, ibuf)
-        best = np.inf
-        arg = -1
         dp = D[prev]
+        # vals[s] = w_t(s) + d(prev, s) on fundamental states, inf elsewhere; + 0.0 turns a
+        # -0.0 into +0.0, so equal values have equal bits
         for s in range(n):
-            # branch-free: about a quarter of the states are fundamental, unpredictably
-            v = wn[s] + dp[s] if wn[s] == a[s] else np.inf
-            lt = v < best
-            best = v if lt else best
-            arg = s if lt else arg
+            vals[s] = (wn[s] + dp[s]) + 0.0 if wn[s] == a[s] else np.inf
+        arg = _argmin_first(vals, vi)
+        best = vals[arg]
         if wn[prev] == a[prev] and wn[prev] + dp[prev] <= best:
             arg = prev
         states[t] = arg
