@@ -86,8 +86,9 @@ def rounding_main(rounds, big=False) -> int:
     return 0
 
 
-def fragmentation_main(T, N=300, C=50) -> int:
-    """Layout size, compactions and fetch ratios of TransportRounding over a long run on web07."""
+def fragmentation_main(T, N=300, C=50, compactions=("merge", "madow"), max_atoms=None) -> int:
+    """Layout size, compactions and fetch ratios of TransportRounding over a long run on web07,
+    for each compaction rule (the learner's trajectory is computed first and not timed)."""
     from online_algs.caching import OMD, CoupledRounding, TransportRounding
     from online_algs.datasets import load_trace
 
@@ -96,34 +97,41 @@ def fragmentation_main(T, N=300, C=50) -> int:
     top = np.sort(ids[np.argsort(-cnt, kind="stable")[:N]])
     trace = np.searchsorted(top, full[np.isin(full, top)])[:T]
     print(f"web07 requests to its top {N} ids, C={C}, T={len(trace)}, learner horizon=T, one U (seed 1); "
-          f"ratios: sums over rounds / sum ||dy||_1")
+          f"ratios: sums over rounds / sum ||dy||_1; expected = layout updates + compactions")
     for cls in (OGD, OMD):
         lrn = cls(N, C, horizon=len(trace))
         lrn.reset()
-        y = lrn.predict()
-        r = TransportRounding(C, seed=1)
-        r.reset_with(y)
-        cr = CoupledRounding(seed=1)
-        cr(y)
-        mb = dy = cm = 0.0
-        fe = cf = 0
-        atoms = []
-        t0 = time.perf_counter()
+        ys = [np.asarray(lrn.predict(), dtype=float).copy()]
         for t in range(len(trace)):
             lrn.update(int(trace[t]))
-            y = lrn.predict()
-            fe += len(r.update(y)[0])
-            mb += r.movement_bound_
-            dy += r.dy_l1_
-            cm += r.compaction_movement_
+            ys.append(np.asarray(lrn.predict(), dtype=float).copy())
+        cr = CoupledRounding(seed=1)
+        cr(ys[0])
+        cf = 0
+        t0 = time.perf_counter()
+        for y in ys[1:]:
             cr(y)
             cf += cr.fetches_
-            if (t + 1) % max(1, len(trace) // 10) == 0:
-                atoms.append(r.n_atoms)
-        dt = time.perf_counter() - t0
-        print(f"{cls.__name__}: {len(trace) / dt:.1f} rounds/s; layout updates {mb / dy:.3f}, compactions "
-              f"{cm / dy:.3f} ({r.n_compactions_}), realised fetches {fe / dy:.3f}, CoupledRounding {cf / dy:.3f}; "
-              f"atoms every T/10: {atoms} (budget {r.max_atoms_})")
+        coupled_rate = len(trace) / (time.perf_counter() - t0)
+        for rule in compactions:
+            r = TransportRounding(C, seed=1, max_atoms=max_atoms, compaction=rule)
+            r.reset_with(ys[0])
+            mb = dy = cm = 0.0
+            fe = 0
+            atoms = []
+            t0 = time.perf_counter()
+            for t, y in enumerate(ys[1:]):
+                fe += len(r.update(y)[0])
+                mb += r.movement_bound_
+                dy += r.dy_l1_
+                cm += r.compaction_movement_
+                if (t + 1) % max(1, len(trace) // 10) == 0:
+                    atoms.append(r.n_atoms)
+            rate = len(trace) / (time.perf_counter() - t0)
+            print(f"{cls.__name__} compaction={rule}: {rate:.1f} rounds/s ({rate / coupled_rate:.2e} x "
+                  f"CoupledRounding's {coupled_rate:,.0f}); layout updates {mb / dy:.3f}, compactions {cm / dy:.3f} "
+                  f"({r.n_compactions_}), expected {(mb + cm) / dy:.3f}, realised fetches {fe / dy:.3f}, "
+                  f"CoupledRounding {cf / dy:.3f}; atoms every T/10: {atoms} (budget {r.max_atoms_})", flush=True)
     return 0
 
 
@@ -136,9 +144,13 @@ def main(argv=None) -> int:
     p.add_argument("--big", action="store_true", help="--rounding: add N = 10^5, C = 10^3")
     p.add_argument("--fragmentation", type=int, default=0, metavar="T",
                    help="TransportRounding layout size and movement over T rounds of web07 (C = 50)")
+    p.add_argument("--compaction", choices=("merge", "madow", "both"), default="both",
+                   help="--fragmentation: compaction rule(s) to run")
+    p.add_argument("--max-atoms", type=int, default=None, help="--fragmentation: layout budget (default 8(N+C))")
     args = p.parse_args(argv)
     if args.fragmentation:
-        return fragmentation_main(args.fragmentation)
+        rules = ("merge", "madow") if args.compaction == "both" else (args.compaction,)
+        return fragmentation_main(args.fragmentation, compactions=rules, max_atoms=args.max_atoms)
     if args.rounding:
         return rounding_main(args.rounds, args.big)
     N, C = 10**6, 10**4

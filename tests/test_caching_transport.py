@@ -326,11 +326,12 @@ def test_mean_fetches_below_dy_on_ogd_and_omd():
         assert np.mean(bound) <= np.mean(dy)
 
 
-def test_compaction_keeps_marginals_and_counts_its_movement(rng):
+@pytest.mark.parametrize("rule", ["merge", "madow"])
+def test_compaction_keeps_marginals_and_counts_its_movement(rule):
     N, C, T = 30, 4, 150
     lrn = OMD(N, C, horizon=T)
     lrn.reset()
-    tr = TransportRounding(C, seed=2, max_atoms=2 * (N + C))
+    tr = TransportRounding(C, seed=2, max_atoms=2 * (N + C), compaction=rule)
     tr.reset_with(lrn.predict())
     trace = zipf_trace(N, T, 0.9, seed=1)
     n_before = 0
@@ -348,7 +349,8 @@ def test_compaction_keeps_marginals_and_counts_its_movement(rng):
     assert tr.n_compactions_ >= 1
 
 
-def test_compaction_movement_is_the_expected_change():
+@pytest.mark.parametrize("rule", ["merge", "madow"])
+def test_compaction_movement_is_the_expected_change(rule):
     """The reported compaction movement equals a Monte Carlo estimate over U (same layout)."""
     N, C = 12, 3
     rng = np.random.default_rng(4)
@@ -359,7 +361,7 @@ def test_compaction_movement_is_the_expected_change():
     M = 1200
     counts, expected = [], None
     for s in range(M):
-        tr = TransportRounding(C, seed=s, max_atoms=2 * (N + C))
+        tr = TransportRounding(C, seed=s, max_atoms=2 * (N + C), compaction=rule)
         tr.reset_with(ys[0])
         for yy in ys[1:]:
             tr.update(yy)
@@ -443,6 +445,11 @@ def test_rejects_bad_seed():
         TransportRounding(1, seed=-1).reset_with([0.5, 0.5])
 
 
+def test_rejects_unknown_compaction_rule():
+    with pytest.raises(InvalidInputError, match="'compaction' parameter of TransportRounding"):
+        TransportRounding(1, compaction="gray").reset_with([0.5, 0.5])
+
+
 def test_rejects_unknown_rounded_method():
     with pytest.raises(InvalidInputError, match="'method' parameter of Rounded"):
         online_algs.run(Rounded(OGD(4, 2, horizon=3), method="transportt"), [0, 1, 2])
@@ -514,7 +521,7 @@ def test_compaction_picks_the_cheaper_candidate(monkeypatch):
     N, C, T = 30, 4, 60
     lrn = OMD(N, C, horizon=T)
     lrn.reset()
-    tr = TransportRounding(C, seed=2, max_atoms=10**6)
+    tr = TransportRounding(C, seed=2, max_atoms=10**6, compaction="madow")
     tr.reset_with(lrn.predict())
     trace = zipf_trace(N, T, 0.9, seed=1)
     for t in range(T):
@@ -535,3 +542,77 @@ def test_compaction_picks_the_cheaper_candidate(monkeypatch):
     assert len(costs) == 2
     assert got == pytest.approx(min(costs) * m, abs=1e-12)
     assert tr.check_state(y)
+
+
+# ----------------------------------------------------------------------------- merge compaction
+
+def test_merge_compaction_small_example():
+    """The smallest atom {0, 3} merges into {0, 1} (one shared item; {1, 2} shares none); item 1 is then
+    one 0.05 too high and item 3 one 0.05 too low, and the fix hands 0.05 of 1's smaller atom {1, 2}
+    to 3. Exact cost: 0.05 (1 added on the old {0, 3} points) + 0.05 (3 added on the cut of {1, 2});
+    U inside {0, 3} is carried to the end of {0, 1}."""
+    tr = TransportRounding(2, seed=0)
+    tr.reset_with([0.55, 0.95, 0.45, 0.05])
+    _set_layout(tr, {(0, 1): 0.5, (1, 2): 0.45, (0, 3): 0.05}, (0, 3), 0.02)
+    y = tr.marginals()
+    cost = tr._compact(2)
+    assert cost == pytest.approx(0.1, abs=1e-15)
+    assert _layout_of(tr) == [((0, 1), pytest.approx(0.55)), ((1, 2), pytest.approx(0.4)),
+                              ((2, 3), pytest.approx(0.05))]
+    assert tr.check_state(y)
+    assert sorted(tr._ukey) == [0, 1] and tr._uoff == pytest.approx(0.52)
+
+
+def test_merge_compaction_cost_counts_a_reverted_point_once():
+    """A point relabelled twice inside one compaction is charged by its final label against its
+    first one (exact), not by the sum of the two relabels: {0, 2} merges into {0, 1} (2 -> 1), and the
+    fix moves the end of {0, 1}, where that piece now lies, to {0, 2} again (1 -> 2): cost 0."""
+    tr = TransportRounding(2, seed=0)
+    tr.reset_with([1.0, 0.9, 0.1])
+    _set_layout(tr, {(0, 1): 0.9, (0, 2): 0.1}, (0, 2), 0.05)
+    y = tr.marginals()
+    cost = tr._compact(1)
+    assert tr.check_state(y)
+    assert _layout_of(tr) == [((0, 1), pytest.approx(0.9)), ((0, 2), pytest.approx(0.1))]
+    assert cost == pytest.approx(0.0, abs=1e-15)
+    assert sorted(tr._ukey) == [0, 2] and tr._uoff == pytest.approx(0.05)
+
+
+def test_nearest_later_matches_brute_force(rng):
+    from online_algs.caching.rounding import _nearest_later
+
+    for N, C, K in ((12, 3, 40), (30, 6, 150), (8, 7, 8)):
+        keys = list(dict.fromkeys(frozenset(rng.choice(N, C, replace=False).tolist()) for _ in range(K)))
+        n = len(keys) - 1
+        got = _nearest_later(keys, N, n)
+        for t in range(n):
+            shared = [len(keys[t] & keys[u]) for u in range(t + 1, len(keys))]
+            best = max(shared)
+            want = t + 1 + max(u for u, v in enumerate(shared) if v == best)  # ties to the latest
+            assert got[t] == want
+
+
+@settings(max_examples=40)
+@given(y_sequences(), st.sampled_from(["merge", "madow"]))
+def test_forced_compactions_keep_the_invariants(inst, rule):
+    """After every update, compact to half the atoms: exactly C distinct items per atom, exact
+    marginals, U inside its atom, cost in [0, C * collapsed length], fetched = what changed."""
+    C, ys, _ = inst
+    tr = TransportRounding(C, seed=5, compaction=rule)
+    tr.reset_with(ys[0])
+    for y in ys[1:]:
+        tr.update(y)
+        if tr.n_atoms < 2:
+            continue
+        lens = np.sort(list(tr._atoms.values()))
+        target = tr.n_atoms // 2
+        m = float(lens[: max(tr.n_atoms - target, 2 if rule == "madow" else 1)].sum())
+        prev = tr.cache
+        cost = tr._compact(target)
+        assert tr.check_state(y)
+        sets, _ = tr.layout()
+        assert sets.shape[1] == C and np.all(np.diff(sets, axis=1) > 0)
+        # Madow changes only the collapsed points (at most C items each); merging adds at most C per
+        # merged unit and the fix at most ||Delta||_1 <= 2 C m more additions
+        assert -1e-12 <= cost <= (1 if rule == "madow" else 3) * C * m + 1e-9
+        assert len(np.setdiff1d(tr.cache, prev)) <= C

@@ -282,6 +282,27 @@ def _compaction_candidates(keys, lens, z, N):
     yield arr, np.concatenate([full, np.asarray(order, dtype=np.int64), rest]).astype(np.int64)
 
 
+def _nearest_later(keys, N, n):
+    """For each of the first ``n`` labels (C-sets, in increasing atom length), the index of the later
+    label sharing the most items (ties to the latest, i.e. the larger atom). Sparse label matrix,
+    overlaps computed in row blocks of at most ~2e6 entries (memory O(K C + 2e6))."""
+    import scipy.sparse as sp
+
+    K, C = len(keys), len(keys[0])
+    cols = np.fromiter((z for k in keys for z in k), dtype=np.int64, count=K * C)
+    M = sp.csr_matrix((np.ones(K * C, dtype=np.float32), cols, np.arange(0, K * C + 1, C)), shape=(K, N))
+    MT = M.T.tocsc()
+    block = max(1, 2_000_000 // K)
+    out = np.empty(n, dtype=np.int64)
+    later = np.arange(K)[None, :]
+    for s in range(0, n, block):
+        e = min(n, s + block)
+        ov = (M[s:e] @ MT).toarray()  # shared items (exact: integers <= C)
+        ov[later <= np.arange(s, e)[:, None]] = -1.0  # only later (larger) atoms
+        out[s:e] = (K - 1) - np.argmax(ov[:, ::-1], axis=1)
+    return out
+
+
 class TransportRounding:
     r"""Coupled rounding whose layout updates fetch at most :math:`\|y_t - y_{t-1}\|_1` per round in
     expectation (budget compactions, when triggered, are counted apart).
@@ -364,14 +385,16 @@ class TransportRounding:
         Current number of atoms (distinct C-sets of the layout).
     """
 
-    def __init__(self, capacity, seed=None, max_atoms=None):
+    def __init__(self, capacity, seed=None, max_atoms=None, compaction="merge"):
         self.capacity = capacity
         self.seed = seed
         self.max_atoms = max_atoms
+        self.compaction = compaction
         self._atoms = None
 
     def __repr__(self):
-        return f"TransportRounding(capacity={self.capacity!r}, seed={self.seed!r}, max_atoms={self.max_atoms!r})"
+        return (f"TransportRounding(capacity={self.capacity!r}, seed={self.seed!r}, max_atoms={self.max_atoms!r}, "
+                f"compaction={self.compaction!r})")
 
     # ------------------------------------------------------------------ state
     def _ensure(self, owner):
@@ -428,6 +451,7 @@ class TransportRounding:
         """Start from the Madow layout of ``y0`` with a fresh U; returns the cache (sorted int64)."""
         owner = "TransportRounding"
         self.C_ = check_int("capacity", self.capacity, low=1, owner=owner)
+        check_choice("compaction", self.compaction, ("merge", "madow"), owner=owner)
         rng = np.random.default_rng(check_seed(self.seed, owner=owner))
         y, C = _check_fractional(y0, "TransportRounding.reset_with")
         if C != self.C_:
@@ -453,6 +477,7 @@ class TransportRounding:
         """Build the per-item index, the hole index and the hash index of the full atoms."""
         self._where = [dict() for _ in range(self.N_)]
         self._holes = {}
+        self._seg = None  # run bookkeeping, only during a compaction
         # label hashes: h(L) = sum of fixed random 64-bit words of L's items (mod 2^64), so the hash
         # of (a - {i}) | {e} is h(a) - w_i + w_e and the existence of that atom is one dict look-up
         # (verified on the set itself). Fixed words: the layout never depends on U.
@@ -511,6 +536,8 @@ class TransportRounding:
             base = 0.0
             self._index(new)
         atoms[new] = base + r
+        if self._seg is not None:
+            self._track(a, new, length, r, whole, base)
         if self._ukey == a:
             cut = 0.0 if whole else length - r
             if whole or self._uoff >= cut:
@@ -518,7 +545,81 @@ class TransportRounding:
                 self._uoff = base + min(max(self._uoff - cut, 0.0), r)
         return r
 
+    def _track(self, a, new, length, r, whole, base):
+        r"""Segment bookkeeping of a compaction: every touched atom keeps its points in order as
+        ``[pre-compaction label, length]`` runs (an untouched atom is one run of its own label), so
+        the exact expected fetches :math:`\int |S_{new}(u) \setminus S_{old}(u)| du` can be read
+        off at the end. Mirrors :meth:`_move`: the last ``r`` of ``a`` is appended to ``new``."""
+        seg = self._seg
+        runs = seg.pop(a, None) or [[a, length]]
+        if whole:
+            tail = runs
+        else:
+            keep = length - r
+            tail, acc = [], 0.0
+            for k, (lab, ln) in enumerate(runs):
+                if acc + ln <= keep:
+                    acc += ln
+                    continue
+                cut = keep - acc
+                head = runs[:k] + ([[lab, cut]] if cut > 0 else [])
+                tail = [[lab, ln - cut]] + runs[k + 1:]
+                break
+            else:  # float: nothing beyond ``keep``; move a zero-length run
+                head, tail = runs, [[runs[-1][0], 0.0]]
+            seg[a] = head
+        dest = seg.get(new)
+        if dest is None:
+            dest = seg[new] = [[new, base]] if base > 0 else []
+        dest.extend(tail)
+
     def _compact(self, target):
+        """Budget compaction down to about ``target`` atoms (the rule named by ``compaction``)."""
+        if self.compaction == "madow":
+            return self._compact_madow(target)
+        return self._compact_merge(target)
+
+    def _compact_merge(self, target):
+        r"""Budget compaction by merging to near neighbours, then one transport fix.
+
+        The atoms are sorted by length; each of the smallest ``len(atoms) - target`` (in increasing
+        length) is relabelled whole to its nearest larger atom (fewest differing items; ties to the
+        larger atom), into which it merges; atoms merged into are processed later in turn, so a
+        small atom ends in a kept atom, usually after a few one- or two-item hops. This changes the
+        marginals by :math:`\Delta`; one ordinary layout update (:meth:`_apply`: transfers, holes,
+        fills, swaps) then restores the marginals exactly. Everything depends on the layout only,
+        never on U, and every step is a relabel of pieces, so U stays uniform. Returns the exact
+        expected fetches :math:`\int |S_{new}(u) \setminus S_{old}(u)| du` (run bookkeeping of
+        :meth:`_track`)."""
+        atoms, C, N = self._atoms, self.C_, self.N_
+        keys = sorted(atoms, key=atoms.__getitem__)
+        K = len(keys)
+        n_small = min(max(K - target, 1), K - 1)
+        if n_small <= 0:
+            return 0.0
+        y = self._x.copy()
+        nn = _nearest_later(keys, N, n_small)
+        self._seg = {}
+        x = self._x
+        for t in range(n_small):
+            f = keys[t]
+            g = keys[int(nn[t])]
+            ln = atoms[f]
+            self._move(f, g, ln)
+            x[list(f - g)] -= ln
+            x[list(g - f)] += ln
+        self._apply(y)
+        cost = 0.0
+        for lab, runs in self._seg.items():
+            if lab in atoms:
+                for old, ln in runs:
+                    if ln > 0:
+                        cost += ln * len(lab - old)
+        self._seg = None
+        self._x = self.marginals()
+        return cost
+
+    def _compact_madow(self, target):
         r"""Budget compaction: the smallest atoms, down to ``target`` atoms kept, are re-laid out as
         a Madow layout of their own conditional marginals (scaled into their total length m).
 
@@ -583,10 +684,22 @@ class TransportRounding:
         """Move the layout to ``y_new``; returns ``(fetched, evicted)`` (sorted int64 arrays)."""
         self._ensure("TransportRounding.update")
         y = self._check_y(y_new, "TransportRounding.update", n=self.N_)
-        atoms, x = self._atoms, self._x
         before = self._ukey
+        self.dy_l1_ = float(np.abs(y - self._x).sum())
+        self.movement_bound_, self.swap_measure_ = self._apply(y)
+        self.compaction_movement_ = 0.0
+        if len(self._atoms) > self.max_atoms_:
+            self.compaction_movement_ = self._compact(self.max_atoms_ // 2)
+            self.n_compactions_ += 1
+        after = self._ukey
+        return (np.array(sorted(after - before), dtype=np.int64),
+                np.array(sorted(before - after), dtype=np.int64))
+
+    def _apply(self, y):
+        """The layout update to marginals ``y`` (transfers, holes, fills, swaps, round-off fills);
+        returns ``(additions, swap measure)``."""
+        atoms, x = self._atoms, self._x
         delta = y - x
-        self.dy_l1_ = float(np.abs(delta).sum())
         added = 0.0
         swapped = 0.0
         inc = [int(j) for j in np.flatnonzero(delta > _EPS)]
@@ -691,15 +804,7 @@ class TransportRounding:
                         x[int(z)] += length
                         added += length
                 self._move(h, frozenset(new), length)
-        self.movement_bound_ = added
-        self.swap_measure_ = swapped
-        self.compaction_movement_ = 0.0
-        if len(atoms) > self.max_atoms_:
-            self.compaction_movement_ = self._compact(self.max_atoms_ // 2)
-            self.n_compactions_ += 1
-        after = self._ukey
-        return (np.array(sorted(after - before), dtype=np.int64),
-                np.array(sorted(before - after), dtype=np.int64))
+        return added, swapped
 
 
 class Rounded(CommitThenLearn):
