@@ -16,7 +16,8 @@ from ..metrics import METRIC_KINDS, line, random_metric
 from .offline import _metric
 
 __all__ = ["cruel_requests", "random_requests", "clustered_requests", "drifting_requests", "dc_hk_line_family",
-           "dc_hk_family", "dc_hk_cycle_search", "DCHKInstance", "dc_hk_ratio", "dc_hk_potential", "dc_hk_additive_term",
+           "dc_hk_family", "dc_hk_crawl_ratio", "dc_hk_cycle_search", "DCHKInstance", "dc_hk_ratio", "dc_hk_potential",
+           "dc_hk_additive_term",
            "metric_kinds", "FAMILIES", "family_requests"]
 
 
@@ -288,13 +289,14 @@ class DCHKInstance:
         DC's k starting points and the adversary's h starting points (a subset of DC's).
     h, k : int
     construction : str
-        ``"sweep"`` (h = 1), ``"drift"`` (k - h <= 1) or ``"drift_parked"`` (otherwise, see
-        :func:`dc_hk_family`).
+        ``"sweep"`` (h = 1), ``"drift"`` (k - h <= 1), ``"crawl"`` ((h, k) = (2, 4), asymptotic) or
+        ``"drift_parked"`` (the other cells, see :func:`dc_hk_family`).
     exact : bool
         Every step is tight for :func:`dc_hk_potential`, hence
         ``DC = target * schedule_cost + Phi_0 - Phi_T`` exactly.
     ratio : float
-        The ratio DC / schedule_cost the construction attains per phase.
+        The ratio DC / schedule_cost the construction attains per phase (for ``"crawl"`` the closed
+        form ``(12 L + 4) / (5 L + 2)``, below ``target`` by ``4 / (5 (5 L + 2))``).
     target : float
         ``k (h+1) / (k+1)``.
     schedule : list of tuple
@@ -302,6 +304,8 @@ class DCHKInstance:
     schedule_cost : float
         The cost of ``schedule`` from ``opt_initial`` (an upper bound on OPT_h).
     phases : int
+    L : int or None
+        The size parameter of the ``"crawl"`` construction (None for the others).
     """
 
     metric: object
@@ -317,6 +321,7 @@ class DCHKInstance:
     schedule: list = field(repr=False)
     schedule_cost: float
     phases: int
+    L: int | None = None
 
     @property
     def opt_final(self) -> tuple:
@@ -365,16 +370,88 @@ def _drift(h, k, phases):
     return n, dc0, opt0, req, sched, cost
 
 
-def dc_hk_family(h, k, phases: int = 10) -> DCHKInstance:
+def dc_hk_crawl_ratio(h, k, L) -> float:
+    r"""The per-phase ratio DC / adversary of the ``"crawl"`` family of :func:`dc_hk_family`:
+    ``(12 L + 4) / (5 L + 2)`` for (h, k) = (2, 4) (adversary ``20 L + 8``, DC ``48 L + 16`` per phase),
+    that is ``c - 4 / (5 (5 L + 2))`` with ``c = 12/5``: increasing in ``L``, tending to ``c``
+    (Theorem ``kserver.dc.hk_lower``; derivation in ``docs/theory/kserver.md`` §6.3)."""
+    h, k = _check_hk(h, k, "dc_hk_crawl_ratio")
+    L = check_int("L", L, low=2, owner="dc_hk_crawl_ratio")
+    if (h, k) not in _CRAWL_CELLS:
+        raise InvalidInputError(f"dc_hk_crawl_ratio: the crawl family exists for (h, k) in {list(_CRAWL_CELLS)}. Got "
+                                f"(h, k) = ({h}, {k}); see dc_hk_family for the other cells.")
+    return (12 * L + 4) / (5 * L + 2)
+
+
+#: the cells served by the asymptotic ``"crawl"`` construction
+_CRAWL_CELLS = ((2, 4),)
+
+
+def _crawl24(L, phases):
+    """(h, k) = (2, 4), D = 4L + 2: crawl, leftward sweep, walk; one phase shifts everything by 3L + 1.
+
+    A phase starts in ``A(a)``: DC on ``a, a+1, P, P+2``, the adversary on ``P, P+2`` (``P = a + D``).
+    Returns ``(n, dc0, opt0, requests, schedule, cost)``; ``cost`` = phases * (20 L + 8).
+    """
+    D = 4 * L + 2
+    y = [D, D + 2]
+    req, sched = [], []
+
+    def ask(r, move=None):                  # request r; the adversary first moves one server (from, to)
+        if move is not None:
+            y.remove(move[0])
+            y.append(move[1])
+            y.sort()
+        req.append(r)
+        sched.append(tuple(y))
+
+    a = 0
+    for _ in range(phases):
+        P = a + D
+        # 1. crawl: D - 1 half-blocks pull DC's server b from a+1 to P (adversary 3 / 1, DC 5 each)
+        for j in range(D - 1):
+            if j % 2 == 0:                  # adversary on P, P+2
+                ask(P + 1, (P, P + 1))
+                ask(P + 2)
+                ask(P, (P + 2, P))
+            else:                           # adversary on P, P+1
+                ask(P + 1)
+                ask(P + 2, (P + 1, P + 2))
+                ask(P)
+        ask(P + 1)                          # DC on a, P, P+1, P+1; adversary P, P+1
+        # 2. leftward sweep: L - 1 blocks (group at Q, Q+1, Q+1 moves left by 1, a right by 3), then a closing block
+        Q = P
+        for j in range(L - 1):
+            ask(Q - 1, (Q + 1, Q - 1) if j == 0 else None)
+            for r, move in ((Q, None), (Q - 2, (Q, Q - 2)), (Q - 1, None), (Q, (Q - 1, Q)), (Q - 1, (Q, Q - 1))):
+                ask(r, move)
+            Q -= 1
+        for r, move in ((Q - 1, None), (Q, None), (Q - 2, (Q, Q - 2)), (Q - 1, None), (Q, (Q - 1, Q)),
+                        (Q + 1, (Q, Q + 1)), (Q - 2, None), (Q - 1, (Q - 2, Q - 1))):
+            ask(r, move)
+        a = Q - 2                           # = old a + 3L + 1; DC on a, a+1, a+1, a+3, adversary a+1, a+3
+        # 3. walk: the pair steps right D - 1 times (adversary 2, DC 4 each)
+        for p in range(a + 1, a + D):
+            ask(p + 1, (p, p + 1))
+            ask(p + 3, (p + 2, p + 3))
+    n = a + D + 3
+    return n, [0, 1, D, D + 2], [D, D + 2], req, sched, float(phases * (20 * L + 8))
+
+
+def dc_hk_family(h, k, phases: int = 10, L: int = 4) -> DCHKInstance:
     r"""Lower-bound instances of Double Coverage with k servers against h <= k servers on a line.
 
-    The target is DC's (h, k) ratio :math:`c = k(h+1)/(k+1)` (:func:`dc_hk_ratio`). The exact
-    constructions (``exact = True``) are periodic adversary schedules whose steps are all *tight*
-    for the potential :func:`dc_hk_potential` (``Delta Phi = c * adversary's move - DC's move``),
-    so that ``DC = c * schedule_cost + Phi_0 - Phi_T`` exactly; since Phi is
-    translation-invariant and the configurations repeat (up to a shift), ``Phi_T = Phi_0`` and
-    ``DC = c * schedule_cost`` after every whole phase (Theorem ``kserver.dc.hk_lower``).
-    Derivations and per-phase costs: ``docs/theory/kserver.md`` §6. Complexity: O(T h).
+    Problem: a request sequence and an h-server adversary schedule on which DC (k servers) pays as
+    close as possible to :math:`c = k(h+1)/(k+1)` (:func:`dc_hk_ratio`) times the adversary. The
+    exact constructions (``exact = True``) are periodic adversary schedules whose steps are all
+    *tight* for the potential :func:`dc_hk_potential` (``Delta Phi = c * adversary's move - DC's
+    move``), so ``DC = c * schedule_cost + Phi_0 - Phi_T``; since Phi is translation-invariant and
+    the configurations repeat (up to a shift), ``DC = c * schedule_cost`` after every whole phase.
+    The asymptotic ``"crawl"`` construction has two non-tight steps per phase (total slack 16/5,
+    independent of ``L``) in phases whose cost grows like ``L``, so its ratio is ``c - O(1/L)``.
+    Guarantee: ``DC / OPT_h >= ratio`` (``OPT_h <= schedule_cost``) and ``ratio -> c`` as ``L -> oo``
+    for ``"crawl"`` (Theorem ``kserver.dc.hk_lower``). Derivations and per-phase costs:
+    ``docs/theory/kserver.md`` §6. Complexity: O(T h) to build.
 
     * ``h = 1`` (``"sweep"``, zero drift): points ``0..k+1``; DC starts on ``0, 2, 3, ..., k``,
       the adversary on 0. A phase requests ``1, 2, ..., k-1, k+1, k, k-1, ..., 2, 0``: unit steps
@@ -387,14 +464,26 @@ def dc_hk_family(h, k, phases: int = 10) -> DCHKInstance:
       ``+1`` (anchor j's DC server returns and pulls anchor j+1's; the last one is an outside
       move). Everything shifts right by one point per phase. Per phase: ``k = h``: adversary h,
       DC h^2 (ratio h); ``k = h + 1``: adversary h + 2, DC (h+1)^2 (ratio (h+1)^2/(h+2)).
-    * ``h >= 2``, ``k - h >= 2`` (``"drift_parked"``, **not** attaining the target): the
-      ``(h, h+1)`` drift instance with ``k - h - 1`` extra DC servers parked on the left, never
-      requested; it attains ``(h+1)^2/(h+2) < c`` (``exact = False``). No tight periodic line
-      schedule exists on the integer grids searched (``docs/theory/kserver.md`` §6.3).
+    * ``(h, k) = (2, 4)`` (``"crawl"``, asymptotic, ``exact = False``), ``D = 4L + 2``: a phase
+      starts with DC on ``a, a+1, P, P+2`` and the adversary on the *pair* ``P, P+2`` (``P = a + D``).
+      (1) *crawl*: ``D - 1`` half-blocks of 3 requests (``P+1, P+2, P``) in which the adversary
+      shuffles its pair over ``P..P+2`` (cost 3 or 1, alternately) and DC pays 5, pulling its
+      free server from ``a+1`` to ``P`` one point per half-block; (2) *leftward sweep*: blocks of 6
+      requests around the pair, which moves left one point per block while DC's far free server
+      ``a`` is pulled right 3 points (adversary 4, DC 12), L - 1 blocks and a closing block of 8;
+      (3) *walk*: the pair steps right ``D - 1`` times (requests ``p+1, p+3``; adversary 2, DC 4).
+      Everything ends shifted by ``3L + 1``. Per phase: adversary ``20 L + 8``, DC ``48 L + 16``,
+      ratio ``(12 L + 4)/(5 L + 2) = c - 4/(5 (5 L + 2))`` (:func:`dc_hk_crawl_ratio`; 2.333 at
+      L = 2, 2.364 at L = 4, 2.392 at L = 20, c = 2.4). T = phases * (26 L + 8) requests on
+      ``phases (3L + 1) + 4L + 5`` points.
+    * ``h >= 2``, ``k - h >= 2``, other than (2, 4) (``"drift_parked"``, **not** attaining the target):
+      the ``(h, h+1)`` drift instance with ``k - h - 1`` extra DC servers parked on the left, never
+      requested; it attains ``(h+1)^2/(h+2) < c`` (``exact = False``); see ``docs/theory/kserver.md``
+      §6.3-6.4 for what was searched.
 
     The adversary starts on h of DC's initial points. OPT_h (``offline_optimum(metric, requests,
     opt_initial)``) is at most ``schedule_cost`` and, by the upper bound, at least
-    ``schedule_cost - Phi_T / c``.
+    ``schedule_cost - Phi_T / c`` for the exact constructions.
 
     Parameters
     ----------
@@ -402,7 +491,10 @@ def dc_hk_family(h, k, phases: int = 10) -> DCHKInstance:
         ``1 <= h <= k``.
     phases : int
         Number of phases (>= 1); T = phases * 2k requests for the sweep, phases * h for the
-        drift with k = h and phases * (h + 1) otherwise.
+        drift with k = h, phases * (26 L + 8) for the crawl and phases * (h + 1) otherwise.
+    L : int
+        Size of the crawl construction (>= 2; the crawl distance is ``4L + 2``), validated for
+        every cell, used only by ``"crawl"``.
 
     Returns
     -------
@@ -410,9 +502,14 @@ def dc_hk_family(h, k, phases: int = 10) -> DCHKInstance:
     """
     h, k = _check_hk(h, k, "dc_hk_family")
     phases = check_int("phases", phases, low=1, owner="dc_hk_family")
+    L = check_int("L", L, low=2, owner="dc_hk_family")
+    size = None
     if h == 1:
         n, dc0, opt0, req, sched, cost = _sweep(k, phases)
         construction, exact, ratio = "sweep", True, 2 * k / (k + 1)
+    elif (h, k) in _CRAWL_CELLS:
+        n, dc0, opt0, req, sched, cost = _crawl24(L, phases)
+        construction, exact, ratio, size = "crawl", False, dc_hk_crawl_ratio(h, k, L), L
     else:
         n, dc0, opt0, req, sched, cost = _drift(h, k, phases)
         exact = k - h <= 1
@@ -421,7 +518,7 @@ def dc_hk_family(h, k, phases: int = 10) -> DCHKInstance:
     metric = line(np.arange(n, dtype=float))
     return DCHKInstance(metric=metric, requests=np.asarray(req, dtype=np.int64), dc_initial=dc0,
                         opt_initial=opt0, h=h, k=k, construction=construction, exact=exact, ratio=float(ratio),
-                        target=k * (h + 1) / (k + 1), schedule=sched, schedule_cost=cost, phases=phases)
+                        target=k * (h + 1) / (k + 1), schedule=sched, schedule_cost=cost, phases=phases, L=size)
 
 
 def metric_kinds() -> tuple[str, ...]:

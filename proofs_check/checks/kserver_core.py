@@ -137,17 +137,22 @@ def _dc_final_positions(m, dc_initial, req):
                    "against the exact h-server optimum OPT_h (offline_optimum from the adversary's start, h of DC's "
                    "initial points): DC = c OPT_h + Phi_0 - Phi_T exactly (c = k(h+1)/(k+1), Phi the (h, k) potential), "
                    "so DC / OPT_h >= c - (Phi_T - Phi_0)^+ / OPT_h (= c after whole phases) and <= c + Phi_0 / OPT_h; "
-                   "for every 1 <= h <= k <= 5. Cells with h >= 2 and k - h >= 2 have no tight line family here: "
-                   "their drift_parked ratio is reported against c (a known gap), and so is the best periodic "
-                   "schedule of dc_hk_cycle_search on small unit-edge paths/spiders (DC / OPT_h >= its cycle ratio "
-                   "is checked, the gap to c reported).",
+                   "for every 1 <= h <= k <= 5. (h, k) = (2, 4), the crawl family of size L: DC = (48 L + 16) per "
+                   "phase, OPT_h <= schedule cost = (20 L + 8) per phase, so DC / OPT_h >= (12 L + 4)/(5 L + 2) = "
+                   "c - 4/(5(5L + 2)) -> c (checked for a sequence of L, the gap to c reported). Cells (2, 5), (3, 5) "
+                   "have no family attaining c here: their drift_parked ratio is reported against c (a known gap), and "
+                   "so is the best periodic schedule of dc_hk_cycle_search on small unit-edge paths/spiders "
+                   "(DC / OPT_h >= its cycle ratio is checked, the gap to c reported).",
          reference="Bansal, Elias, Jez, Koumoutsos, Pruhs, Theory Comput. Syst. 2018 (k(h+1)/(k+1) on trees); "
                    "families, potential and identity derived in docs/theory/kserver.md §5-6",
-         kind="lower", algorithms=["DoubleCoverage"], families=["sweep", "drift", "drift_parked", "cycle_search"])
+         kind="lower", algorithms=["DoubleCoverage"], families=["sweep", "drift", "crawl", "drift_parked",
+                                                                "cycle_search"])
 def _dc_hk_lower(ctx):
     P = ctx.pick(12, 60)
     for h, k in HK_GRID:
         inst = dc_hk_family(h, k, P)
+        if inst.construction == "crawl":              # (2, 4): checked below, for a sequence of L
+            continue
         m = inst.metric
         pos = m.info["positions"]
         dc, final = _dc_final_positions(m, inst.dc_initial, inst.requests)
@@ -167,6 +172,8 @@ def _dc_hk_lower(ctx):
             yield ctx.report(ratio, c, instance=label + " (gap: not a tight family)",
                              detail=f"attains {inst.ratio:.4f} = (h+1)^2/(h+2) < c = {c:.4f}", **where)
         yield ctx.upper(ratio, c + phi0 / opt, instance=label + " (ratio <= c + Phi_0/OPT_h)", **where)
+    # (2, 4): the crawl family, DC / OPT_h >= (12L + 4)/(5L + 2) -> c (docs/theory/kserver.md §6.3)
+    yield from _dc_hk_crawl_rows(ctx)
     # the gap cells: the best periodic schedule on small unit-edge paths and spiders (exhaustive
     # maximum-ratio cycle search, docs/theory/kserver.md §6.4), replayed on DoubleCoverage's tree rule
     searched = [(2, 4, "path", 11)] + ctx.pick([], [(2, 4, "path", 13), (2, 4, "spider", (5, 5, 1)),
@@ -186,6 +193,34 @@ def _dc_hk_lower(ctx):
                         detail=f"cycle ratio {inst.ratio:.5f}", **where)
         yield ctx.report(dc / opt, c, instance=label + " (gap: best periodic ratio on this tree vs c)",
                          detail=f"best cycle {inst.ratio:.5f} vs c = {c:.4f}", **where)
+        yield ctx.upper(dc / opt, c + dc_hk_additive_term(m, inst.dc_initial, inst.opt_initial) / opt,
+                        instance=label + " (ratio <= c + Phi_0/OPT_h)", **where)
+
+
+def _dc_hk_crawl_rows(ctx):
+    """The (2, 4) crawl family for a sequence of sizes L: DC replayed on DoubleCoverage against the
+    closed form (48 L + 16 per phase), the exact OPT_h (min-cost flow) against the schedule, and
+    DC / OPT_h >= (12 L + 4)/(5 L + 2), the gap to c reported."""
+    h, k = 2, 4
+    c = dc_hk_ratio(h, k)
+    phases = ctx.pick(2, 4)
+    for L in ctx.pick((2, 3, 5, 8), (2, 3, 5, 8, 12, 20, 32)):
+        inst = dc_hk_family(h, k, phases, L=L)
+        m = inst.metric
+        dc = run(DoubleCoverage(m, inst.dc_initial), inst.requests).total_cost
+        opt = offline_optimum(m, inst.requests, inst.opt_initial).value
+        closed = (12 * L + 4) / (5 * L + 2)              # the per-phase accounting of §6.3
+        where = dict(algorithm="DoubleCoverage", family="line/crawl")
+        label = f"h=2, k=4, L={L}, phases={phases}, T={len(inst.requests)}"
+        yield ctx.identity(abs(dc - phases * (48 * L + 16)) / dc, 1e-12,
+                           instance=label + ": |DC - phases (48L + 16)| / DC", **where)
+        yield ctx.identity(abs(inst.schedule_cost - phases * (20 * L + 8)) / inst.schedule_cost, 1e-12,
+                           instance=label + ": |schedule - phases (20L + 8)| / schedule", **where)
+        yield ctx.upper(opt, inst.schedule_cost, instance=label + " (OPT_h <= schedule cost)", **where)
+        yield ctx.lower(dc / opt, closed, tol=1e-12, instance=label + " (DC/OPT_h >= (12L+4)/(5L+2))",
+                        detail=f"ratio(L) = {closed:.6f}, c - ratio(L) = {c - closed:.6f}", **where)
+        yield ctx.report(dc / opt, c, instance=label + " (convergence: DC/OPT_h vs c)",
+                         detail=f"c - ratio(L) = 4/(5(5L+2)) = {c - closed:.6f}", **where)
         yield ctx.upper(dc / opt, c + dc_hk_additive_term(m, inst.dc_initial, inst.opt_initial) / opt,
                         instance=label + " (ratio <= c + Phi_0/OPT_h)", **where)
 
