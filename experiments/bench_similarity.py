@@ -64,7 +64,7 @@ class _Timed:
         return out
 
 
-def bench(N, h, d, T, k=10, n_candidates=64, seed=0, policies=None):
+def bench(N, h, d, T, k=10, n_candidates=64, seed=0, policies=None, warmup=30):
     from online_algs.similarity import (ACAI, Datastore, Duel, ExactLFU, ExactLRU, FaissFlatIndex, QLRUDeltaC,
                                         RndLRU, SimLRU, recall_at_k)
 
@@ -118,6 +118,10 @@ def bench(N, h, d, T, k=10, n_candidates=64, seed=0, policies=None):
         if policies and name.split("(")[0] not in policies:
             continue
         alg = make()
+        alg.reset()  # warm-up run, not timed: numba's cache loads and first-call costs
+        alg.warm(warm_ids)
+        for t in range(min(T, warmup)):
+            alg._step(q[t], E[t, :alg._n_remote()])
         alg.reset()
         alg.warm(warm_ids)
         timer = _Timed(alg._index)

@@ -389,3 +389,680 @@ def view_ids(E, L, k):
     part[kk:] = L
     cand = np.unique(part)
     return U, cand, np.searchsorted(U, cand), np.searchsorted(U, E)
+
+
+# ----------------------------------------------------------------------------- sublinear DepRound
+#
+# DepRound in a pairing order chosen for speed (docs/theory/acai_gain.md section 10):
+#
+# * the "big" objects (B: y > 1/2, unsaturated) first, in id order, in the complement space
+#   z = 1 - y (DepRound of z is DepRound of y: the pairwise step is symmetric);
+# * then the "small" objects (S: y <= 1/2), in id order, in y-space;
+# * then the two fractional leftovers paired with each other;
+# * saturated objects (y = 1) are selected and take no part.
+#
+# Inside a phase a *run* of merges (carrier a, next b with a + b <= 1) leaves the whole mass on one
+# object chosen with probability proportional to its mass, so a run is resolved by two prefix-sum
+# searches: where the accumulated mass reaches 1 (the run's end) and which object carries it (one
+# uniform). The end is either a merge to exactly 1 (that object is decided 1) or a crossing with
+# the next object b (a + b > 1: the pairwise DepRound step with its own uniform; one of the two is
+# decided 1, the other carries a + b - 1). Prefix sums of v over S and of (1, v) over B live in
+# Fenwick trees (y = s v, z = 1 - s v with the global scale s), so a rounding costs
+# O((1 + M_S + M_B) log N) with M_S = sum_S y and M_B = sum_B (1 - y), plus the changes since the
+# previous rounding (the diff against the cache).
+#
+# Rounding state arrays (built by rstate_build, maintained by rstate_refresh after every OMD step):
+#   cls[i]   0 = S, 1 = B, 2 = saturated;  tv[i] = v[i] as stored in the trees
+#   VS, VB, CB  Fenwick trees (length N + 1) of v over S, v over B, 1 over B
+#   hv, hid  a min-heap of (v, id) over B (lazy deletion): B objects whose y = s v drops to 1/2
+#            move to S (the scale only shrinks off the candidates)
+#   ri       [n_B, heap size, n_dirty, full_diff, n_exc, heap_overflow]
+#   dirty/dmark  objects whose class changed since the last rounding
+#   exc      the objects decided against their class default at the last rounding (S selected,
+#            B dropped): with dirty, the only objects whose cache flag can change
+
+RI_NB = 0
+RI_HSIZE = 1
+RI_NDIRTY = 2
+RI_FULL = 3
+RI_NEXC = 4
+RI_OVERFLOW = 5
+
+
+@njit
+def _fen_add(tree, i, delta):
+    n = tree.shape[0] - 1
+    j = (i >> LEAF_SHIFT) + 1
+    while j <= n:
+        tree[j] += delta
+        j += j & (-j)
+
+
+@njit
+def _fen_build(vals, tree):
+    n = tree.shape[0] - 1
+    for j in range(n + 1):
+        tree[j] = 0.0
+    for i in range(vals.shape[0]):
+        tree[(i >> LEAF_SHIFT) + 1] += vals[i]
+    for j in range(1, n + 1):
+        p = j + (j & (-j))
+        if p <= n:
+            tree[p] += tree[j]
+
+
+@njit
+def _top_pow2(n):
+    p = 1
+    while p * 2 <= n:
+        p *= 2
+    return p
+
+
+#: objects per leaf of the Fenwick trees: the trees sum leaves of LEAF consecutive ids (N / 16 nodes,
+#: 50 KB at N = 10^5: they stay in cache) and a search ends with a scan of one leaf
+LEAF_SHIFT = 4
+LEAF = 1 << LEAF_SHIFT
+
+
+@njit
+def _fen_search(mode, s, v, cls, t1, t2, x, top):
+    """Smallest object p with prefix(p) > x in the phase's order (ids of class ``mode``), and
+    prefix(p - 1). Leaf mass: ``s t1`` (mode 0, S) or ``t2 - s t1`` (mode 1, B), then the objects of
+    the leaf one by one (:func:`_mass`). p = N when the total is <= x."""
+    nl = t1.shape[0] - 1
+    pos = 0
+    acc = 0.0
+    step = top
+    while step > 0:
+        nxt = pos + step
+        if nxt <= nl:
+            m = s * t1[nxt] if mode == 0 else t2[nxt] - s * t1[nxt]
+            if acc + m <= x:
+                pos = nxt
+                acc += m
+        step >>= 1
+    n = v.shape[0]
+    i = pos << LEAF_SHIFT
+    while i < n:  # the leaf (and, after round-off between the leaf sum and its objects, the next ones)
+        if cls[i] == mode:
+            m = _mass(mode, s, v, i)
+            if acc + m > x:
+                return i, acc
+            acc += m
+        i += 1
+    return n, acc
+
+
+@njit
+def _mass(mode, s, v, i):
+    y = s * v[i]
+    if y > 1.0:
+        y = 1.0
+    if mode == 0:
+        return y
+    z = 1.0 - y
+    return z if z > 0.0 else 0.0
+
+
+@njit
+def _pick(mode, s, v, cls, t1, t2, top, car, a, Pcur, x, cur, last):
+    """The carrier of a run: ``car`` (mass ``a``) if ``x < a``, else the object of the run
+    (cur, last] where the run's prefix mass first exceeds ``x - a``."""
+    if x < a and car >= 0:
+        return car
+    q, _ = _fen_search(mode, s, v, cls, t1, t2, Pcur + (x - a), top)
+    if q > cur and q <= last and cls[q] == mode:
+        return q
+    # round-off at the ends of the range: the carrier, else the last object of the run with mass
+    if car >= 0:
+        return car
+    q = last
+    while q > cur and (cls[q] != mode or _mass(mode, s, v, q) <= 0.0):
+        q -= 1
+    return q
+
+
+@njit
+def _phase(mode, s, v, cls, t1, t2, top, ustate, out, nout):
+    """One phase of the sublinear DepRound (module comment). Objects decided 1 in the phase's space
+    are appended to ``out`` (S: selected; B: dropped). Returns (leftover id or -1, its mass, nout)."""
+    n = v.shape[0]
+    _, total = _fen_search(mode, s, v, cls, t1, t2, np.inf, top)
+    cur = -1
+    Pcur = 0.0
+    car = -1
+    a = 0.0
+    while True:
+        p, pre = _fen_search(mode, s, v, cls, t1, t2, Pcur + (1.0 - _SNAP - a), top)
+        if p >= n:
+            break
+        b = _mass(mode, s, v, p)
+        Mb = a + (pre - Pcur)
+        if Mb < 0.0:
+            Mb = 0.0
+        M = Mb + b
+        u1 = _next_uniform(ustate)
+        if M <= 1.0 + _SNAP:  # the run merges to exactly 1: its carrier is decided 1
+            w = _pick(mode, s, v, cls, t1, t2, top, car, a, Pcur, u1 * M, cur, p)
+            out[nout] = w
+            nout += 1
+            car = -1
+            a = 0.0
+        else:  # crossing of the run's carrier (mass Mb) with p (mass b): pairwise DepRound step
+            w = _pick(mode, s, v, cls, t1, t2, top, car, a, Pcur, u1 * Mb, cur, p - 1)
+            u2 = _next_uniform(ustate)
+            alpha = 1.0 - Mb
+            beta = 1.0 - b
+            if u2 * (alpha + beta) < beta:
+                out[nout] = w
+                car = p
+            else:
+                out[nout] = p
+                car = w
+            nout += 1
+            a = M - 1.0
+            if a < _SNAP:
+                car = -1
+                a = 0.0
+            elif a > 1.0 - _SNAP:
+                out[nout] = car
+                nout += 1
+                car = -1
+                a = 0.0
+        cur = p
+        Pcur = pre + b
+    Mt = a + (total - Pcur)
+    if Mt > _SNAP:
+        u1 = _next_uniform(ustate)
+        w = _pick(mode, s, v, cls, t1, t2, top, car, a, Pcur, u1 * Mt, cur, n - 1)
+        return w, Mt, nout
+    return -1, 0.0, nout
+
+
+@njit
+def _heap_push(hv, hid, ri, val, i):
+    k = ri[RI_HSIZE]
+    if k >= hv.shape[0]:
+        ri[RI_OVERFLOW] = 1  # the caller rebuilds the rounding state
+        return
+    ri[RI_HSIZE] = k + 1
+    while k > 0:
+        par = (k - 1) >> 1
+        if hv[par] <= val:
+            break
+        hv[k] = hv[par]
+        hid[k] = hid[par]
+        k = par
+    hv[k] = val
+    hid[k] = i
+
+
+@njit
+def _heap_pop(hv, hid, ri):
+    n = ri[RI_HSIZE] - 1
+    ri[RI_HSIZE] = n
+    if n == 0:
+        return
+    val = hv[n]
+    i = hid[n]
+    k = 0
+    while True:
+        c = 2 * k + 1
+        if c >= n:
+            break
+        if c + 1 < n and hv[c + 1] < hv[c]:
+            c += 1
+        if hv[c] >= val:
+            break
+        hv[k] = hv[c]
+        hid[k] = hid[c]
+        k = c
+    hv[k] = val
+    hid[k] = i
+
+
+@njit
+def _mark_dirty(i, dirty, dmark, ri):
+    if dmark[i] == 0:
+        dmark[i] = 1
+        dirty[ri[RI_NDIRTY]] = i
+        ri[RI_NDIRTY] += 1
+
+
+@njit
+def rstate_build(v, satpos, s, cls, tv, VS, VB, CB, hv, hid, ri, dmark):
+    """(Re)build the rounding state from the lazy state (O(N)); the next rounding diffs all objects."""
+    n = v.shape[0]
+    vs = np.zeros(n)
+    vb = np.zeros(n)
+    cb = np.zeros(n)
+    nb = 0
+    ri[RI_HSIZE] = 0
+    for i in range(n):
+        dmark[i] = 0
+        if satpos[i] >= 0:
+            cls[i] = 2
+            tv[i] = 0.0
+        else:
+            tv[i] = v[i]
+            if s * v[i] > 0.5:
+                cls[i] = 1
+                vb[i] = v[i]
+                cb[i] = 1.0
+                nb += 1
+                hv[ri[RI_HSIZE]] = v[i]
+                hid[ri[RI_HSIZE]] = i
+                ri[RI_HSIZE] += 1
+            else:
+                cls[i] = 0
+                vs[i] = v[i]
+    _fen_build(vs, VS)
+    _fen_build(vb, VB)
+    _fen_build(cb, CB)
+    # heapify
+    m = ri[RI_HSIZE]
+    for k0 in range(m // 2 - 1, -1, -1):
+        k = k0
+        val = hv[k]
+        i = hid[k]
+        while True:
+            c = 2 * k + 1
+            if c >= m:
+                break
+            if c + 1 < m and hv[c + 1] < hv[c]:
+                c += 1
+            if hv[c] >= val:
+                break
+            hv[k] = hv[c]
+            hid[k] = hid[c]
+            k = c
+        hv[k] = val
+        hid[k] = i
+    ri[RI_NB] = nb
+    ri[RI_NDIRTY] = 0
+    ri[RI_FULL] = 1
+    ri[RI_NEXC] = 0
+    ri[RI_OVERFLOW] = 0
+
+
+@njit
+def _rs_refresh(i, v, satpos, s, cls, tv, VS, VB, CB, hv, hid, ri, dirty, dmark):
+    """Put object ``i`` back in the class and trees its current y says."""
+    if satpos[i] >= 0:
+        new = 2
+    elif s * v[i] > 0.5:
+        new = 1
+    else:
+        new = 0
+    old = cls[i]
+    if old == new and (new == 2 or tv[i] == v[i]):
+        return
+    if old == new:  # same class, new value: one tree update
+        dv = v[i] - tv[i]
+        tv[i] = v[i]
+        if new == 0:
+            _fen_add(VS, i, dv)
+        else:
+            _fen_add(VB, i, dv)
+            _heap_push(hv, hid, ri, v[i], i)
+        return
+    if old == 0:
+        _fen_add(VS, i, -tv[i])
+    elif old == 1:
+        _fen_add(VB, i, -tv[i])
+        _fen_add(CB, i, -1.0)
+        ri[RI_NB] -= 1
+    if new == 0:
+        tv[i] = v[i]
+        _fen_add(VS, i, v[i])
+    elif new == 1:
+        tv[i] = v[i]
+        _fen_add(VB, i, v[i])
+        _fen_add(CB, i, 1.0)
+        ri[RI_NB] += 1
+        _heap_push(hv, hid, ri, v[i], i)
+    else:
+        tv[i] = 0.0
+    cls[i] = new
+    if old != new:
+        _mark_dirty(i, dirty, dmark, ri)
+
+
+@njit
+def rstate_refresh(ids, extra, n_extra, v, satpos, s, cls, tv, VS, VB, CB, hv, hid, ri, dirty, dmark):
+    """After an OMD step: refresh the candidates ``ids`` and ``extra[:n_extra]`` (the objects that
+    were saturated before the step), then move the B objects whose y fell to 1/2 to S."""
+    for j in range(ids.shape[0]):
+        _rs_refresh(ids[j], v, satpos, s, cls, tv, VS, VB, CB, hv, hid, ri, dirty, dmark)
+    for j in range(n_extra):
+        _rs_refresh(extra[j], v, satpos, s, cls, tv, VS, VB, CB, hv, hid, ri, dirty, dmark)
+    while ri[RI_HSIZE] > 0:
+        i = hid[0]
+        val = hv[0]
+        if cls[i] != 1 or tv[i] != val:  # stale entry
+            _heap_pop(hv, hid, ri)
+            continue
+        if s * val > 0.5:
+            break
+        _heap_pop(hv, hid, ri)
+        _fen_add(VB, i, -val)
+        _fen_add(CB, i, -1.0)
+        _fen_add(VS, i, val)
+        ri[RI_NB] -= 1
+        cls[i] = 0
+        _mark_dirty(i, dirty, dmark, ri)
+
+
+@njit
+def depround_fen(v, s, n_sat, seed, cls, VS, VB, CB, ri, dirty, dmark, exc, mark, sel_s, drop_b, cached,
+                 fetched, evicted):
+    """Sublinear DepRound of the lazy state (module comment above), diffed against ``cached``
+    (updated in place). Returns ``(number selected, n_fetched, n_evicted)``.
+
+    Uniforms from :func:`uniforms` (``seed``) in order: the B phase, the S phase, then one for the
+    pair of leftovers. O((1 + M_S + M_B) log N + changes since the previous rounding)."""
+    n = v.shape[0]
+    top = _top_pow2(VS.shape[0] - 1)
+    ustate = np.empty(1, dtype=np.uint64)
+    ustate[0] = np.uint64(seed)
+    lb, ab, nd = _phase(1, s, v, cls, VB, CB, top, ustate, drop_b, 0)
+    ls, as_, ns = _phase(0, s, v, cls, VS, VS, top, ustate, sel_s, 0)
+    if lb >= 0 and ls >= 0:  # y-values 1 - ab and as_ (sum 1 up to round-off): a merge
+        yb = 1.0 - ab
+        if _next_uniform(ustate) * (yb + as_) >= yb:
+            drop_b[nd] = lb
+            nd += 1
+            sel_s[ns] = ls
+            ns += 1
+    elif lb >= 0:  # a leftover alone: round-off only, rounded at 1/2
+        if ab >= 0.5:
+            drop_b[nd] = lb
+            nd += 1
+    elif ls >= 0:
+        if as_ >= 0.5:
+            sel_s[ns] = ls
+            ns += 1
+    n_sel = n_sat + ri[RI_NB] - nd + ns
+    # the diff: only the objects decided against their class default now or at the last rounding,
+    # and the objects whose class changed since, can change their cache flag
+    for j in range(ns):
+        mark[sel_s[j]] = 1
+    for j in range(nd):
+        mark[drop_b[j]] = 2
+    nf = 0
+    ne = 0
+    if ri[RI_FULL] != 0:
+        for i in range(n):
+            c = cls[i]
+            want = 1 if (c == 2 or (c == 1 and mark[i] != 2) or (c == 0 and mark[i] == 1)) else 0
+            if want != cached[i]:
+                if want == 1:
+                    fetched[nf] = i
+                    nf += 1
+                else:
+                    evicted[ne] = i
+                    ne += 1
+                cached[i] = want
+    else:
+        for part in range(4):
+            if part == 0:
+                m = ri[RI_NEXC]
+            elif part == 1:
+                m = ns
+            elif part == 2:
+                m = nd
+            else:
+                m = ri[RI_NDIRTY]
+            for j in range(m):
+                if part == 0:
+                    i = exc[j]
+                elif part == 1:
+                    i = sel_s[j]
+                elif part == 2:
+                    i = drop_b[j]
+                else:
+                    i = dirty[j]
+                if mark[i] >= 4:  # seen
+                    continue
+                c = cls[i]
+                mk = mark[i]
+                want = 1 if (c == 2 or (c == 1 and mk != 2) or (c == 0 and mk == 1)) else 0
+                mark[i] = mk + 4
+                if want != cached[i]:
+                    if want == 1:
+                        fetched[nf] = i
+                        nf += 1
+                    else:
+                        evicted[ne] = i
+                        ne += 1
+                    cached[i] = want
+        for j in range(ri[RI_NEXC]):
+            mark[exc[j]] = 0
+        for j in range(ri[RI_NDIRTY]):
+            mark[dirty[j]] = 0
+    for j in range(ri[RI_NDIRTY]):
+        dmark[dirty[j]] = 0
+    ri[RI_NDIRTY] = 0
+    ri[RI_FULL] = 0
+    for j in range(ns):
+        mark[sel_s[j]] = 0
+        exc[j] = sel_s[j]
+    for j in range(nd):
+        mark[drop_b[j]] = 0
+        exc[ns + j] = drop_b[j]
+    ri[RI_NEXC] = ns + nd
+    return n_sel, nf, ne
+
+
+def new_rstate(n):
+    """Arrays of the rounding state for N objects (see the module comment); fill with rstate_build."""
+    nl = ((n - 1) >> LEAF_SHIFT) + 1
+    return {"cls": np.zeros(n, dtype=np.int8), "tv": np.zeros(n), "VS": np.zeros(nl + 1), "VB": np.zeros(nl + 1),
+            "CB": np.zeros(nl + 1), "hv": np.empty(4 * n + 64), "hid": np.empty(4 * n + 64, dtype=np.int64),
+            "ri": np.zeros(6, dtype=np.int64), "dirty": np.empty(n, dtype=np.int64),
+            "dmark": np.zeros(n, dtype=np.uint8), "exc": np.empty(n, dtype=np.int64),
+            "mark": np.zeros(n, dtype=np.uint8), "sel_s": np.empty(n + 1, dtype=np.int64),
+            "drop_b": np.empty(n + 1, dtype=np.int64)}
+
+
+@njit
+def acai_learn_rs(ids, dist, k, cf, eta, C, v, satpos, satlist, st, cnt, presat, cls, tv, VS, VB, CB, hv, hid, ri,
+                  dirty, dmark):
+    """:func:`acai_learn` (with ``learn``) followed by :func:`rstate_refresh` of the candidates and of
+    the objects saturated before the step (the only ones whose v changed). Returns the gain."""
+    npre = cnt[0]
+    for j in range(npre):
+        presat[j] = satlist[j]
+    G = acai_learn(ids, dist, k, cf, eta, C, True, v, satpos, satlist, st, cnt)
+    rstate_refresh(ids, presat, npre, v, satpos, st[0], cls, tv, VS, VB, CB, hv, hid, ri, dirty, dmark)
+    return G
+
+
+def depround_full(y, seed):
+    """Sublinear DepRound (:func:`depround_fen`) of a full fractional vector ``y`` (s = 1, nothing
+    cached): the ids selected, sorted. The same seed gives the set the lazy path gives on the same y."""
+    n = y.shape[0]
+    v = np.empty(n)
+    satpos = np.empty(n, dtype=np.int64)
+    satlist = np.empty(n, dtype=np.int64)
+    st = np.zeros(2)
+    cnt = np.zeros(1, dtype=np.int64)
+    lazy_init(np.asarray(y, dtype=np.float64), v, satpos, satlist, st, cnt)
+    rs = new_rstate(n)
+    rstate_build(v, satpos, 1.0, rs["cls"], rs["tv"], rs["VS"], rs["VB"], rs["CB"], rs["hv"], rs["hid"], rs["ri"],
+                 rs["dmark"])
+    cached = np.zeros(n, dtype=np.uint8)
+    fetched = np.empty(n, dtype=np.int64)
+    evicted = np.empty(n, dtype=np.int64)
+    n_sel, nf, _ = depround_fen(v, 1.0, int(cnt[0]), seed, rs["cls"], rs["VS"], rs["VB"], rs["CB"], rs["ri"],
+                                rs["dirty"], rs["dmark"], rs["exc"], rs["mark"], rs["sel_s"], rs["drop_b"], cached,
+                                fetched, evicted)
+    return int(n_sel), np.sort(fetched[:nf])
+
+
+# ----------------------------------------------------------------------------- slot index bookkeeping
+# Arrays of online_algs.similarity.index._FaissSlotArrayIndex: xb (capacity, d) float32 (Faiss's
+# storage), slot_id[slot] = id or -1, slot_of[id] = slot or -1, free[:nfree[0]] a stack of free slots.
+
+@njit
+def slots_remove(ids, xb, sentinel, slot_id, slot_of, free, nfree):
+    """Free the slots of ``ids`` (present), in order: the same slots and stack order as one
+    ``free.append(slot)`` per id. O(len(ids) d)."""
+    d = xb.shape[1]
+    for j in range(ids.shape[0]):
+        i = ids[j]
+        sl = slot_of[i]
+        slot_of[i] = -1
+        slot_id[sl] = -1
+        for c in range(d):
+            xb[sl, c] = sentinel
+        free[nfree[0]] = sl
+        nfree[0] += 1
+
+
+@njit
+def slots_add_rows(ids, rows, vectors, xb, slot_id, slot_of, free, nfree):
+    """Write ``vectors[rows[j]]`` for ``ids[j]`` (absent) into free slots, popped from the stack in
+    order. O(len(ids) d)."""
+    d = xb.shape[1]
+    for j in range(ids.shape[0]):
+        i = ids[j]
+        nfree[0] -= 1
+        sl = free[nfree[0]]
+        slot_of[i] = sl
+        slot_id[sl] = i
+        r = rows[j]
+        for c in range(d):
+            xb[sl, c] = vectors[r, c]
+
+
+# ----------------------------------------------------------------------------- one request, fused
+
+@njit
+def euclidean_rows(q, rows, catalog):
+    """Euclidean distances from ``q`` to ``catalog[rows]`` (float64, each a sequential sum over the
+    coordinates). Four rows at a time: their cache misses overlap (the rows are scattered in a
+    large catalog; about 2x faster than one row at a time at d = 128 and 784, same values)."""
+    n = rows.shape[0]
+    dim = q.shape[0]
+    out = np.empty(n)
+    j = 0
+    while j + 4 <= n:
+        o0 = rows[j]
+        o1 = rows[j + 1]
+        o2 = rows[j + 2]
+        o3 = rows[j + 3]
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        for c in range(dim):
+            qc = q[c]
+            t0 = catalog[o0, c] - qc
+            t1 = catalog[o1, c] - qc
+            t2 = catalog[o2, c] - qc
+            t3 = catalog[o3, c] - qc
+            a0 += t0 * t0
+            a1 += t1 * t1
+            a2 += t2 * t2
+            a3 += t3 * t3
+        out[j] = math.sqrt(a0)
+        out[j + 1] = math.sqrt(a1)
+        out[j + 2] = math.sqrt(a2)
+        out[j + 3] = math.sqrt(a3)
+        j += 4
+    while j < n:
+        o = rows[j]
+        acc = 0.0
+        for c in range(dim):
+            t = catalog[o, c] - q[c]
+            acc += t * t
+        out[j] = math.sqrt(acc)
+        j += 1
+    return out
+
+
+@njit
+def acai_request(q, E, L, k, cf, catalog, cached, eta, C, learn, v, satpos, satlist, st, cnt, presat, cls, tv, VS,
+                 VB, CB, hv, hid, ri, dirty, dmark):
+    """Everything AÇAI does for one request between the local search and the rounding (Euclidean
+    distances, ``n_candidates`` remote ids): the answer from the union of ``E[:k]`` (remote, nearest
+    first) and ``L`` (the local k+1 nearest) with the cached flags, the candidates
+    ``{o in E : d(o) < d_(k) + c_f}``, the gain, the supergradient and the OMD step
+    (:func:`acai_learn_rs`, or :func:`acai_learn` without learning when ``learn`` is False).
+
+    The same computation as ``ACAI._view_and_candidates``, ``_answer`` and ``_lazy_learn`` (numpy),
+    one call instead of about twenty. Returns ``(service, hit, gain, n_candidates, truncated)``.
+    O((|E| + k) d + K log K)."""
+    U, cand, pos_c, pos_e = view_ids(E, L, k)
+    dU = euclidean_rows(q, U, catalog)
+    # the answer: the k cheapest of the candidates' cheapest usable copies, ties by id (cand is sorted)
+    nc = cand.shape[0]
+    e = np.empty(nc)
+    for j in range(nc):
+        e[j] = dU[pos_c[j]] + (0.0 if cached[cand[j]] != 0 else cf)
+    order = np.argsort(e, kind="mergesort")
+    kk = k if k < nc else nc
+    service = 0.0
+    hit = True
+    for j in range(kk):
+        service += e[order[j]]
+        if cached[cand[order[j]]] == 0:
+            hit = False
+    # the candidates of the gain: E objects with d < d_(k) + c_f (costs.candidate_mask)
+    nE = E.shape[0]
+    d = np.empty(nE)
+    for j in range(nE):
+        d[j] = dU[pos_e[j]]
+    if nE <= k:
+        nsel = nE
+        keep = np.ones(nE, dtype=np.bool_)
+    else:
+        dk = np.partition(d, k - 1)[k - 1]
+        keep = d < dk + cf
+        nsel = 0
+        for j in range(nE):
+            if keep[j]:
+                nsel += 1
+    ids = np.empty(nsel, dtype=np.int64)
+    dd = np.empty(nsel)
+    m = 0
+    for j in range(nE):
+        if keep[j]:
+            ids[m] = E[j]
+            dd[m] = d[j]
+            m += 1
+    truncated = nsel == nE
+    if learn:
+        G = acai_learn_rs(ids, dd, k, cf, eta, C, v, satpos, satlist, st, cnt, presat, cls, tv, VS, VB, CB, hv, hid,
+                          ri, dirty, dmark)
+    else:
+        G = acai_learn(ids, dd, k, cf, eta, C, False, v, satpos, satlist, st, cnt)
+    return service, hit, G, nsel, truncated
+
+
+@njit
+def next_seed(state):
+    """The next rounding seed of a policy's seed stream (SplitMix64 state in a uint64 array):
+    63 random bits as an int64, the same in the kernel path and the numpy twin."""
+    state[0] = state[0] + np.uint64(0x9E3779B97F4A7C15)
+    z = state[0]
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return np.int64(z >> np.uint64(1))
+
+
+@njit
+def acai_round_slots(v, s, n_sat, seed_state, cls, VS, VB, CB, ri, dirty, dmark, exc, mark, sel_s, drop_b, cached,
+                     fetched, evicted, catalog, xb, sentinel, slot_id, slot_of, free, nfree):
+    """:func:`depround_fen` with the next seed of ``seed_state``, then the evictions and the inserts
+    on the slot index's arrays (:func:`slots_remove`, :func:`slots_add_rows` with the catalog rows):
+    one call per rounding. Returns ``(number selected, n_fetched, n_evicted)``."""
+    seed = next_seed(seed_state)
+    n_sel, nf, ne = depround_fen(v, s, n_sat, seed, cls, VS, VB, CB, ri, dirty, dmark, exc, mark, sel_s, drop_b,
+                                 cached, fetched, evicted)
+    slots_remove(evicted[:ne], xb, sentinel, slot_id, slot_of, free, nfree)
+    slots_add_rows(fetched[:nf], fetched[:nf], catalog, xb, slot_id, slot_of, free, nfree)
+    return n_sel, nf, ne

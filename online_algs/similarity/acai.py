@@ -28,19 +28,17 @@ E_MINUS_2 = math.e - 2.0
 
 def _depround_seeded(y, seed):
     """DepRound of a full fractional vector ``y`` (the rounding of the numpy twin and of
-    GainLearnerPolicy): :func:`_kernels_acai.depround_lazy` with ``s = 1`` and nothing saturated
-    or cached, so the same seed gives the same set as the lazy path on the same ``y``."""
+    GainLearnerPolicy): :func:`_kernels_acai.depround_full`, the sublinear DepRound of the lazy path
+    with ``s = 1`` and nothing cached, so the same seed gives the same set as the lazy path on the
+    same ``y``."""
     from ..caching.rounding import _check_fractional
 
     y, C = _check_fractional(y, "ACAI rounding")
-    n = len(y)
-    buf = np.empty(n, dtype=np.int64)
-    n_sel, nf, _ = _ka.depround_lazy(y, 1.0, seed, np.zeros(n, dtype=np.uint8),
-                                     buf, np.empty(n, dtype=np.int64))
+    n_sel, ids = _ka.depround_full(y, seed)
     if n_sel != C:  # pragma: no cover - only far off the capped simplex
         raise InvalidInputError(f"DepRound produced {n_sel} items for capacity {C}; the fractional cache "
                                 f"drifted off the capped simplex.")
-    return np.sort(buf[:nf])
+    return ids
 
 
 def acai_default_eta(n: int, capacity: int, k: int, fetch_cost: float, horizon: int) -> float:
@@ -91,6 +89,9 @@ class _FractionalPolicy(_SimilarityPolicy):
 
         self._depround = depround
         self._coupled = CoupledRounding(seed=int(self._rng.integers(0, 2**31 - 1)))
+        # DepRound seeds: one SplitMix64 stream per run, advanced inside the rounding kernel (lazy
+        # path) or by _next_round_seed (numpy twin): the same seeds in both
+        self._seed_state = np.array([kernel_seed(self._rng)], dtype=np.uint64)
         self._t = 0
         self._truncated = 0
         self._frac_gain = 0.0
@@ -120,7 +121,7 @@ class _FractionalPolicy(_SimilarityPolicy):
         if self.capacity_ >= self._ds.n:
             return np.arange(self._ds.n, dtype=np.int64)
         if self.rounding == "depround":
-            return _depround_seeded(y, kernel_seed(self._rng))
+            return _depround_seeded(y, int(_ka.next_seed(self._seed_state)))
         return self._coupled(y)
 
     def _move_to(self, ids) -> float:
@@ -254,6 +255,12 @@ class ACAI(_FractionalPolicy):
         self._project = project_capped_simplex_kl
         self._lazy = not (self._reference or not self._reduced_projection)
         self._renormalized = 0
+        self._warmed = False
+        self._slot_arrays = self._lazy and self.cache_index == "faiss-slots"
+        if self._slot_arrays:  # the lazy path never reads _order: array bookkeeping for the slot index
+            from .index import make_index
+
+            self._index = make_index("faiss-slots", ds.dim, capacity=self.capacity_, id_bound=ds.n)
         self._set_fractional(np.full(ds.n, self.capacity_ / ds.n))
 
     def _set_fractional(self, y):
@@ -270,7 +277,19 @@ class ACAI(_FractionalPolicy):
         self._cached = np.zeros(n, dtype=np.uint8)
         self._fetched = np.empty(n, dtype=np.int64)
         self._evicted_buf = np.empty(n, dtype=np.int64)
+        self._presat = np.empty(n, dtype=np.int64)
+        self._rs = _ka.new_rstate(n)
+        self._rs_args = tuple(self._rs[key] for key in ("cls", "tv", "VS", "VB", "CB", "hv", "hid", "ri", "dirty",
+                                                         "dmark"))
+        self._rs_build()
         self._steps_since_refresh = 0
+
+    def _rs_build(self):
+        """Rebuild the sublinear rounding's state from the lazy state (O(N)); the next rounding diffs
+        every object against the cache."""
+        rs = self._rs
+        _ka.rstate_build(self._v, self._satpos, self._st[0], rs["cls"], rs["tv"], rs["VS"], rs["VB"], rs["CB"],
+                         rs["hv"], rs["hid"], rs["ri"], rs["dmark"])
 
     def _y(self):
         if not self._lazy:
@@ -303,21 +322,29 @@ class ACAI(_FractionalPolicy):
     def _lazy_learn(self, ids, d) -> float:
         """Gain, supergradient and OMD step on the lazy state: O(K log K) for K candidates."""
         ds = self._ds
-        learn = self.capacity_ < ds.n
-        G = _ka.acai_learn(ids, d, ds.k, ds.fetch_cost, self.eta_, float(self.capacity_), learn, self._v,
-                           self._satpos, self._satlist, self._st, self._cnt)
-        if not learn:
-            return G
+        if self.capacity_ >= ds.n:
+            return _ka.acai_learn(ids, d, ds.k, ds.fetch_cost, self.eta_, float(self.capacity_), False, self._v,
+                                  self._satpos, self._satlist, self._st, self._cnt)
+        G = _ka.acai_learn_rs(ids, d, ds.k, ds.fetch_cost, self.eta_, float(self.capacity_), self._v, self._satpos,
+                              self._satlist, self._st, self._cnt, self._presat, *self._rs_args)
+        self._after_learn()
+        return G
+
+    def _after_learn(self):
+        """Renormalisation of the lazy state and rebuilds of the rounding state (rare, O(N))."""
         self._steps_since_refresh += 1
         s = self._st[0]
         if s < _ka.SCALE_MIN or s > _ka.SCALE_MAX or self._steps_since_refresh >= self._refresh_every:
             # v <- s v, s <- 1 (the scale under/overflows after ~230 / log(1/c) steps) and an exact
-            # re-summation of v (round-off drift of the running sum): O(N) every _refresh_every steps
+            # re-summation of v (round-off drift of the running sum): O(N) every _refresh_every steps;
+            # the rounding state (Fenwick trees of v) is rebuilt with it
             if s < _ka.SCALE_MIN or s > _ka.SCALE_MAX:
                 self._renormalized += 1
             _ka.renormalize(self._v, self._satpos, self._st)
             self._steps_since_refresh = 0
-        return G
+            self._rs_build()
+        elif self._rs["ri"][_ka.RI_OVERFLOW]:  # the heap of big objects is full of stale entries
+            self._rs_build()
 
     def _lazy_round(self) -> float:
         """Re-round the lazy state and apply the difference to the cache and its index (batched)."""
@@ -326,13 +353,30 @@ class ACAI(_FractionalPolicy):
             fetched = np.flatnonzero(self._cached == 0)
             evicted = np.empty(0, dtype=np.int64)
         elif self.rounding == "depround":
-            n_sel, nf, ne = _ka.depround_lazy(self._v, self._st[0], kernel_seed(self._rng),
-                                              self._cached, self._fetched, self._evicted_buf)
+            rs = self._rs
+            if self._slot_arrays:  # rounding, evictions and inserts in one kernel call
+                ix = self._index
+                n_sel, nf, ne = _ka.acai_round_slots(
+                    self._v, self._st[0], int(self._cnt[0]), self._seed_state, rs["cls"], rs["VS"], rs["VB"],
+                    rs["CB"], rs["ri"], rs["dirty"], rs["dmark"], rs["exc"], rs["mark"], rs["sel_s"], rs["drop_b"],
+                    self._cached, self._fetched, self._evicted_buf, self._ds.catalog, ix._xb,
+                    np.float32(ix.SENTINEL), ix._slot_id, ix._slot_arr, ix._free_arr, ix._nfree)
+                fetched = evicted = None
+            else:
+                n_sel, nf, ne = _ka.depround_fen(self._v, self._st[0], int(self._cnt[0]),
+                                                 int(_ka.next_seed(self._seed_state)), rs["cls"], rs["VS"], rs["VB"],
+                                                 rs["CB"], rs["ri"], rs["dirty"], rs["dmark"], rs["exc"], rs["mark"],
+                                                 rs["sel_s"], rs["drop_b"], self._cached, self._fetched,
+                                                 self._evicted_buf)
+                fetched, evicted = self._fetched[:nf], self._evicted_buf[:ne]
             if n_sel != self.capacity_:  # pragma: no cover - only if the state drifted off the simplex
                 raise InvalidInputError(f"ACAI: DepRound selected {n_sel} objects for capacity {self.capacity_}; "
                                         f"the fractional state drifted off the capped simplex.")
-            fetched = self._fetched[:nf].copy()
-            evicted = self._evicted_buf[:ne].copy()
+            if fetched is None:  # the kernel already moved the index
+                self._evicted += int(ne)
+                self._inserted += int(nf)
+                return self._ds.update_cost * int(nf)
+            return self._apply_moves(fetched, evicted, set_cached=False)
         else:
             new = np.zeros(n, dtype=bool)
             new[self._coupled(self._y())] = True
@@ -360,43 +404,85 @@ class ACAI(_FractionalPolicy):
             self._truncated += 1
         return cand, dist, cached, Ev[mask], d[mask]
 
-    def _apply_moves(self, fetched, evicted) -> float:
+    def _fused_request(self, q, E) -> float:
+        """:func:`_kernels_acai.acai_request`: the answer, the candidates and the learning step in one
+        kernel call (``_view_and_candidates``, ``_answer`` and ``_lazy_learn`` fused). Returns the
+        service cost."""
+        ds = self._ds
+        Ev = E[E >= 0]
+        _, L = self._index._search(q[None, :], ds.k + 1)
+        L = L[0][L[0] >= 0]
+        learn = self.capacity_ < ds.n
+        service, hit, G, n_ids, trunc = _ka.acai_request(
+            q, Ev, L, ds.k, ds.fetch_cost, ds.catalog, self._cached, self.eta_, float(self.capacity_), learn,
+            self._v, self._satpos, self._satlist, self._st, self._cnt, self._presat, *self._rs_args)
+        self._hits += bool(hit)
+        self._n_cand += int(n_ids)
+        self._frac_gain += G
+        if trunc and len(Ev) < ds.n:
+            self._truncated += 1
+        if learn:
+            self._after_learn()
+        return float(service)
+
+    def _apply_moves(self, fetched, evicted, set_cached=True) -> float:
         """Evict then insert, one batched index call each (``remove`` before ``add``: the slots free
-        first). The ids come from the 0/1 array ``_cached`` that mirrors the index, so the index's
-        input validation is skipped (the same bookkeeping as ``_evict_ids`` / ``_insert``)."""
-        order = self._order
+        first). The ids come from the 0/1 array ``_cached`` that mirrors the index (the DepRound
+        kernel updates it itself: ``set_cached=False``), so the index's input validation is skipped.
+        The slot index with array bookkeeping (``cache_index="faiss-slots"``) copies the catalog rows
+        in one numba call."""
         if len(evicted):
-            for o in evicted.tolist():
-                del order[o]
             self._index._remove_unchecked(evicted)
-            self._cached[evicted] = 0
+            if set_cached:
+                self._cached[evicted] = 0
             self._evicted += len(evicted)
         if len(fetched):
-            for o in fetched.tolist():
-                order[o] = None
-            self._index._add_unchecked(fetched, self._ds.catalog[fetched])
-            self._cached[fetched] = 1
+            if self._slot_arrays:
+                self._index._add_rows(fetched, fetched, self._ds.catalog)
+            else:
+                self._index._add_unchecked(fetched, self._ds.catalog[fetched])
+            if set_cached:
+                self._cached[fetched] = 1
             self._inserted += len(fetched)
             return self._ds.update_cost * len(fetched)
         return 0.0
+
+    @property
+    def state(self) -> frozenset:
+        if getattr(self, "_lazy", False):
+            return frozenset(np.flatnonzero(self._cached).tolist())
+        return super().state
+
+    def _view(self, q, E, extra=None):
+        if not getattr(self, "_lazy", False):
+            return super()._view(q, E, extra)
+        E = E[E >= 0]
+        _, L = self._index._search(q[None, :], self._ds.k + 1)
+        L = L[0][L[0] >= 0]
+        cand = np.unique(np.concatenate([E, L]))
+        return cand, self._ds.distances(q, cand), self._cached[cand].astype(bool)
 
     def _step(self, q, E):
         if not self._lazy:
             return self._fractional_step(q, E)
         movement = 0.0
-        if self._t == 0 and not self._order:  # the first integral cache is fetched before the first request
+        if self._t == 0 and not self._warmed:  # the first integral cache is fetched before the first request
             movement += self._lazy_round()
         self._t += 1
-        if self.n_candidates_ is None:
-            cand, dist, cached = self._view(q, E[:self._ds.k])
-            ids, d = self._candidates(q, E)
+        ds = self._ds
+        if self.n_candidates_ is not None and ds.metric == "euclidean":
+            service = self._fused_request(q, E)
         else:
-            cand, dist, cached, ids, d = self._view_and_candidates(q, E)
-        order, service = self._answer(cand, dist, cached)
-        if cached[order].all():
-            self._hits += 1
-        self._n_cand += len(ids)
-        self._frac_gain += self._lazy_learn(ids.astype(np.int64), d)
+            if self.n_candidates_ is None:
+                cand, dist, cached = self._view(q, E[:ds.k])
+                ids, d = self._candidates(q, E)
+            else:
+                cand, dist, cached, ids, d = self._view_and_candidates(q, E)
+            order, service = self._answer(cand, dist, cached)
+            if cached[order].all():
+                self._hits += 1
+            self._n_cand += len(ids)
+            self._frac_gain += self._lazy_learn(ids.astype(np.int64), d)
         if self._t % self.round_every_ == 0:
             movement += self._lazy_round()
         return service, movement
@@ -412,7 +498,10 @@ class ACAI(_FractionalPolicy):
         if len(np.unique(ids)) != self.capacity_ or len(ids) != self.capacity_:
             raise InvalidInputError(f"The 'ids' of ACAI.warm must be {self.capacity_} distinct ids (the capacity). "
                                     f"Got {len(ids)} ids.")
+        if self._lazy and (self._t > 0 or self._cached.any()):
+            raise InvalidInputError("ACAI.warm needs an empty cache; call reset() first.")
         super().warm(ids)
+        self._warmed = True
         eps = 1e-3
         y = np.full(self._ds.n, eps * self.capacity_ / self._ds.n)
         y[ids] += 1.0 - eps

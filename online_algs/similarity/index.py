@@ -320,6 +320,103 @@ class FaissSlotIndex(_BaseIndex):
         self._build(index)
 
 
+class _FaissSlotArrayIndex(FaissSlotIndex):
+    """:class:`FaissSlotIndex` with array bookkeeping for ids in ``[0, id_bound)`` (AÇAI's cache):
+    ``slot_of`` is an id-indexed array and the free slots a stack array, so a batch of inserts or
+    evictions is one numba call (``_kernels_acai.slots_add_rows`` / ``slots_remove``) instead of
+    per-id dict and set updates. Same slots, same search results, same validation as the parent."""
+
+    def __init__(self, dim: int, capacity: int, id_bound: int):
+        super().__init__(dim, capacity)
+        self.id_bound = check_int("id_bound", id_bound, low=1, owner="FaissSlotIndex")
+        self._slot_arr = np.full(self.id_bound, -1, dtype=np.int64)
+        self._free_arr = np.arange(self.capacity - 1, -1, -1, dtype=np.int64)
+        self._nfree = np.array([self.capacity], dtype=np.int64)
+        self._free = None  # the parent's list and dict are not used
+        self._slot_of = None
+
+    def __len__(self) -> int:
+        return int(self.capacity - self._nfree[0])
+
+    def _present(self, ids) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
+        ok = (ids >= 0) & (ids < self.id_bound)
+        out = np.zeros(len(ids), dtype=bool)
+        out[ok] = self._slot_arr[ids[ok]] >= 0
+        return out
+
+    def _check_new_ids(self, ids) -> np.ndarray:
+        owner = "FaissSlotIndex.add"
+        ids = check_int_array("ids", ids, low=0, high=self.id_bound - 1, owner=owner, allow_empty=True)
+        if len(np.unique(ids)) != len(ids):
+            raise InvalidInputError(f"The 'ids' argument of {owner} must not repeat an id. Got {len(ids)} ids, "
+                                    f"{len(np.unique(ids))} distinct.")
+        present = ids[self._present(ids)]
+        if len(present):
+            raise InvalidInputError(f"The 'ids' argument of {owner} holds ids already in the index: "
+                                    f"{present[:5].tolist()}; remove them first or use new ids.")
+        return ids
+
+    def _check_known_ids(self, ids) -> np.ndarray:
+        owner = "FaissSlotIndex.remove"
+        ids = check_int_array("ids", ids, low=None, owner=owner, allow_empty=True)
+        unknown = ids[~self._present(ids)]
+        if len(unknown):
+            raise InvalidInputError(f"The 'ids' argument of {owner} holds ids not in the index: "
+                                    f"{unknown[:5].tolist()}; only stored ids can be evicted (check "
+                                    f"index.contains(ids) first).")
+        if len(np.unique(ids)) != len(ids):
+            raise InvalidInputError(f"The 'ids' argument of {owner} must not repeat an id.")
+        return ids
+
+    def add(self, ids, vectors) -> None:
+        ids = self._check_new_ids(ids)
+        v = self._check_vectors(vectors, len(ids))
+        if len(ids) > self._nfree[0]:
+            raise InvalidInputError(f"FaissSlotIndex.add: {len(ids)} new ids do not fit the {int(self._nfree[0])} "
+                                    f"free slots (capacity {self.capacity}); remove ids first.")
+        self._add_unchecked(ids, v)
+
+    def _add_unchecked(self, ids, v) -> None:
+        self._add_rows(np.asarray(ids, dtype=np.int64), np.arange(len(ids), dtype=np.int64),
+                       np.ascontiguousarray(v, dtype=np.float64))
+
+    def _add_rows(self, ids, rows, vectors) -> None:
+        """Insert ``ids[j]`` with the vector ``vectors[rows[j]]`` (e.g. rows of the catalog)."""
+        from ._kernels_acai import slots_add_rows
+
+        if len(ids):
+            slots_add_rows(ids, rows, vectors, self._xb, self._slot_id, self._slot_arr, self._free_arr, self._nfree)
+
+    def _remove_unchecked(self, ids) -> None:
+        from ._kernels_acai import slots_remove
+
+        if len(ids):
+            slots_remove(np.asarray(ids, dtype=np.int64), self._xb, np.float32(self.SENTINEL), self._slot_id,
+                         self._slot_arr, self._free_arr, self._nfree)
+
+    def contains(self, ids) -> np.ndarray:
+        return self._present(np.atleast_1d(np.asarray(ids, dtype=np.int64)))
+
+    @property
+    def ids(self) -> np.ndarray:
+        return np.flatnonzero(self._slot_arr >= 0).astype(np.int64)
+
+    def _search(self, q: np.ndarray, k: int):
+        m = q.shape[0]
+        D = np.full((m, k), np.inf)
+        I = np.full((m, k), -1, dtype=np.int64)
+        kk = min(k, len(self))
+        if kk == 0:
+            return D, I
+        Df, If = self._index.search(np.ascontiguousarray(q, dtype=np.float32), kk)
+        ids = self._slot_id[np.maximum(If, 0)]
+        ids[If < 0] = -1
+        D[:, :kk] = np.where(ids >= 0, np.sqrt(np.maximum(Df.astype(np.float64), 0.0)), np.inf)
+        I[:, :kk] = ids
+        return D, I
+
+
 class FaissIVFIndex(FaissFlatIndex):
     """Approximate L2 k-NN with Faiss ``IndexIVFFlat`` (inverted lists over a k-means coarse quantiser).
 
@@ -356,9 +453,10 @@ class FaissIVFIndex(FaissFlatIndex):
 
 
 def make_index(kind: str, dim: int, *, metric="euclidean", train=None, nlist=None, nprobe=8, seed=0,
-               capacity=None):
+               capacity=None, id_bound=None):
     """Build an empty index of ``kind`` in :data:`INDEX_KINDS` (Faiss backends: Euclidean only;
-    ``"faiss-slots"`` needs ``capacity``)."""
+    ``"faiss-slots"`` needs ``capacity``; with ``id_bound`` it keeps array bookkeeping for ids in
+    ``[0, id_bound)``)."""
     if kind not in INDEX_KINDS:
         raise InvalidInputError(f"The index kind must be one of {list(INDEX_KINDS)}. Got {kind!r} instead.")
     if kind != "exact" and metric != "euclidean":
@@ -369,6 +467,8 @@ def make_index(kind: str, dim: int, *, metric="euclidean", train=None, nlist=Non
     if kind == "faiss-flat":
         return FaissFlatIndex(dim)
     if kind == "faiss-slots":
+        if id_bound is not None:
+            return _FaissSlotArrayIndex(dim, capacity, id_bound)
         return FaissSlotIndex(dim, capacity)
     if nlist is None:
         nlist = max(1, int(np.sqrt(len(train))))
