@@ -19,10 +19,15 @@ machine does not inflate them.
 * ``fetch/req``: objects inserted in the cache per request (index inserts; AÇAI's re-rounding).
 
 AÇAI rows: ``ACAI(numpy twin)`` is the full-vector numpy path (the code before the lazy kernels,
-O(N) Python/numpy per request), ``ACAI`` the lazy-scale kernels with DepRound every request (the
-default), ``(IDMap2)`` the same on the ``IndexIDMap2`` cache index, ``(coupled)`` coupled Madow
-rounding, ``(round_every=R)`` DepRound every R requests. The last line times
-``IndexIDMap2.remove_ids`` per object against one batched call.
+O(N) Python/numpy per request), ``ACAI`` the default (lazy-scale kernels, one fused kernel per
+request, the sublinear DepRound every request, ``docs/theory/acai_gain.md`` section 10),
+``(O(N) DepRound pass)`` the same with the previous rounding kernel (one O(N) pass per request),
+``(IDMap2)`` the default on the ``IndexIDMap2`` cache index, ``(coupled)`` coupled Madow
+rounding, ``(round_every=R)`` DepRound every R requests. Every policy first serves 30 requests
+untimed (numba's cache loads). The last lines time ``IndexIDMap2.remove_ids`` per object
+against one batched call, report the masses the default rounding works on and the share of
+the catalog in equal-value blocks, and time the index churn alone (the measured fetches per
+request on the slot index and on ``IndexIDMap2``).
 
     python -m experiments.bench_similarity            # h = 10^4, N = 10^5, d = 128 and 784
     python -m experiments.bench_similarity --quick    # h = 2000, N = 20000, d = 128
@@ -103,6 +108,8 @@ def bench(N, h, d, T, k=10, n_candidates=64, seed=0, policies=None, warmup=30):
         "ACAI(numpy twin)": lambda: _numpy_twin(ACAI(ds, h, n_candidates=n_candidates, horizon=T, cache_index=ci,
                                                      seed=0)),
         "ACAI": lambda: ACAI(ds, h, n_candidates=n_candidates, horizon=T, cache_index=ci, seed=0),
+        "ACAI(O(N) DepRound pass)": lambda: _pass_rounding(ACAI(ds, h, n_candidates=n_candidates, horizon=T,
+                                                                cache_index=ci, seed=0)),
         "ACAI(IDMap2)": lambda: ACAI(ds, h, n_candidates=n_candidates, horizon=T, cache_index="faiss-flat", seed=0),
         "ACAI(coupled)": lambda: ACAI(ds, h, n_candidates=n_candidates, horizon=T, rounding="coupled",
                                       cache_index=ci, seed=0),
@@ -112,7 +119,8 @@ def bench(N, h, d, T, k=10, n_candidates=64, seed=0, policies=None, warmup=30):
                                               cache_index=ci, seed=0),
     }
     rows = []
-    print(f"{'policy':22s} {'local us':>9s} {'overhead us':>12s} {'overhead/local':>15s} {'over/plain':>11s} {'qps':>8s} "
+    acai_state = None
+    print(f"{'policy':24s} {'local us':>9s} {'overhead us':>12s} {'overhead/local':>15s} {'over/plain':>11s} {'qps':>8s} "
           f"{'cost/req':>9s} {'fetch/req':>9s}")
     for name, make in makers.items():
         if policies and name.split("(")[0] not in policies:
@@ -137,11 +145,77 @@ def bench(N, h, d, T, k=10, n_candidates=64, seed=0, policies=None, warmup=30):
         over = total - local
         qps = 1.0 / (total + t_remote)
         rows.append((name, local, over))
-        print(f"{name:22s} {local * 1e6:9.0f} {over * 1e6:12.0f} {over / local:15.2f} {over / t_local_alone:11.2f} "
+        print(f"{name:24s} {local * 1e6:9.0f} {over * 1e6:12.0f} {over / local:15.2f} {over / t_local_alone:11.2f} "
               f"{qps:8.0f} {cost / T:9.3f} {alg._inserted / T:9.2f}")
+        if name == "ACAI":
+            acai_state = alg
     if not policies or "ACAI" in policies:
         _idmap_remove_cost(cat, warm_ids)
+        if acai_state is not None:
+            _acai_rounding_report(acai_state, cat, warm_ids, T)
     return rows
+
+
+def _acai_rounding_report(alg, cat, warm_ids, T, reps=200):
+    """What the default AÇAI rounding works on at the end of the run, and the index churn alone.
+
+    * ``M_S = sum of y over y <= 1/2`` and ``M_B = sum of 1 - y over y > 1/2``: the sublinear
+      DepRound costs O((1 + M_S + M_B) log N) (about two prefix-sum searches per unit of mass);
+    * the share of the catalog in exchangeable blocks (objects with the same lazy value ``v``, e.g.
+      never touched since the warm start): what option (a) of issue #6 could round as blocks;
+    * the cache's add/remove cost of the measured fetches per request, timed alone on a copy of the
+      warm cache: slot index with array bookkeeping (one numba call, AÇAI's default) and
+      ``IndexIDMap2`` (one batched ``remove_ids`` and one ``add_with_ids``).
+    """
+    from online_algs.similarity import FaissFlatIndex
+    from online_algs.similarity import _kernels_acai as ka
+    from online_algs.similarity.index import make_index
+
+    y = alg.fractional_state
+    small = y <= 0.5
+    M_S, M_B = float(y[small].sum()), float((1 - y[~small]).sum())
+    v = alg._v[alg._satpos < 0]
+    vals, counts = np.unique(v, return_counts=True)
+    top = np.sort(counts)[::-1]
+    n = len(y)
+    print(f"ACAI rounding state after {T} requests: M_S = {M_S:.1f}, M_B = {M_B:.1f} ({int(small.sum())} small, "
+          f"{int((~small).sum())} big objects); equal-v classes: largest {top[:3].tolist()} of N = {n} "
+          f"({top[:2].sum() / n:.0%} of the catalog in the two largest, {len(vals)} distinct values)")
+    m = max(1, int(round(alg._inserted / T)))
+    rng = np.random.default_rng(1)
+    N, d = cat.shape
+    slots = make_index("faiss-slots", d, capacity=len(warm_ids), id_bound=N)
+    slots.add(warm_ids, cat[warm_ids])
+    idmap = FaissFlatIndex(d)
+    idmap.add(warm_ids, cat[warm_ids])
+    cached = np.zeros(N, dtype=bool)
+    cached[warm_ids] = True
+    none = np.empty(0, dtype=np.int64)
+    ka.slots_swap(none, none, cat, slots._xb, np.float32(slots.SENTINEL), slots._slot_id, slots._slot_arr,
+                  slots._free_arr, slots._nfree)  # compile / cache load, not timed
+    t_slots = t_idmap = 0.0
+    for r in range(reps):
+        ev = rng.choice(np.flatnonzero(cached), m, replace=False)
+        fe = rng.choice(np.flatnonzero(~cached), m, replace=False)
+        cached[ev] = False
+        cached[fe] = True
+        t0 = time.process_time()
+        ka.slots_swap(ev, fe, cat, slots._xb, np.float32(slots.SENTINEL), slots._slot_id, slots._slot_arr,
+                      slots._free_arr, slots._nfree)
+        t1 = time.process_time()
+        idmap._remove_unchecked(ev)
+        idmap._add_unchecked(fe, cat[fe])
+        t2 = time.process_time()
+        t_slots += t1 - t0
+        t_idmap += t2 - t1
+    print(f"index churn alone, {m} evictions + {m} inserts per request: slot index (arrays) "
+          f"{t_slots / reps * 1e6:.0f} us, IndexIDMap2 {t_idmap / reps * 1e6:.0f} us")
+
+
+def _pass_rounding(alg):
+    """AÇAI with the previous rounding kernel: one O(N) DepRound pass per rounding (``depround_lazy``)."""
+    alg._sublinear_rounding = False
+    return alg
 
 
 def _numpy_twin(alg):

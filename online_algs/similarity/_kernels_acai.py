@@ -984,17 +984,38 @@ def euclidean_rows(q, rows, catalog):
 
 
 @njit
-def acai_request(q, E, L, k, cf, catalog, cached, eta, C, learn, v, satpos, satlist, st, cnt, presat, cls, tv, VS,
+def acai_request(q, E0, L0, k, cf, catalog, cached, eta, C, learn, v, satpos, satlist, st, cnt, presat, cls, tv, VS,
                  VB, CB, hv, hid, ri, dirty, dmark):
     """Everything AÇAI does for one request between the local search and the rounding (Euclidean
     distances, ``n_candidates`` remote ids): the answer from the union of ``E[:k]`` (remote, nearest
-    first) and ``L`` (the local k+1 nearest) with the cached flags, the candidates
+    first; ``E0`` with -1 padding) and ``L`` (the local k+1 nearest, ``L0`` padded with -1 at the
+    -1 entries dropped) with the cached flags, the candidates
     ``{o in E : d(o) < d_(k) + c_f}``, the gain, the supergradient and the OMD step
     (:func:`acai_learn_rs`, or :func:`acai_learn` without learning when ``learn`` is False).
 
     The same computation as ``ACAI._view_and_candidates``, ``_answer`` and ``_lazy_learn`` (numpy),
-    one call instead of about twenty. Returns ``(service, hit, gain, n_candidates, truncated)``.
+    one call instead of about twenty. Returns ``(service, hit, gain, n_candidates, truncated, |E|)``.
     O((|E| + k) d + K log K)."""
+    nE0 = 0
+    for j in range(E0.shape[0]):
+        if E0[j] >= 0:
+            nE0 += 1
+    E = np.empty(nE0, dtype=np.int64)
+    m = 0
+    for j in range(E0.shape[0]):
+        if E0[j] >= 0:
+            E[m] = E0[j]
+            m += 1
+    nL = 0
+    for j in range(L0.shape[0]):
+        if L0[j] >= 0:
+            nL += 1
+    L = np.empty(nL, dtype=np.int64)
+    m = 0
+    for j in range(L0.shape[0]):
+        if L0[j] >= 0:
+            L[m] = L0[j]
+            m += 1
     U, cand, pos_c, pos_e = view_ids(E, L, k)
     dU = euclidean_rows(q, U, catalog)
     # the answer: the k cheapest of the candidates' cheapest usable copies, ties by id (cand is sorted)
@@ -1039,7 +1060,7 @@ def acai_request(q, E, L, k, cf, catalog, cached, eta, C, learn, v, satpos, satl
                           ri, dirty, dmark)
     else:
         G = acai_learn(ids, dd, k, cf, eta, C, False, v, satpos, satlist, st, cnt)
-    return service, hit, G, nsel, truncated
+    return service, hit, G, nsel, truncated, nE
 
 
 @njit
@@ -1063,6 +1084,40 @@ def acai_round_slots(v, s, n_sat, seed_state, cls, VS, VB, CB, ri, dirty, dmark,
     seed = next_seed(seed_state)
     n_sel, nf, ne = depround_fen(v, s, n_sat, seed, cls, VS, VB, CB, ri, dirty, dmark, exc, mark, sel_s, drop_b,
                                  cached, fetched, evicted)
-    slots_remove(evicted[:ne], xb, sentinel, slot_id, slot_of, free, nfree)
-    slots_add_rows(fetched[:nf], fetched[:nf], catalog, xb, slot_id, slot_of, free, nfree)
+    slots_swap(evicted[:ne], fetched[:nf], catalog, xb, sentinel, slot_id, slot_of, free, nfree)
     return n_sel, nf, ne
+
+
+@njit
+def slots_swap(evicted, fetched, catalog, xb, sentinel, slot_id, slot_of, free, nfree):
+    """:func:`slots_remove` of ``evicted`` then :func:`slots_add_rows` of ``fetched`` (catalog rows),
+    with the same slots, without writing the sentinel into the slots that the inserts take at once
+    (``fetched[j]`` gets the slot of ``evicted[ne - 1 - j]``, as the stack would give it)."""
+    ne = evicted.shape[0]
+    nf = fetched.shape[0]
+    d = xb.shape[1]
+    freed = np.empty(ne, dtype=np.int64)
+    for j in range(ne):
+        i = evicted[j]
+        sl = slot_of[i]
+        slot_of[i] = -1
+        slot_id[sl] = -1
+        freed[j] = sl
+    reuse = nf if nf < ne else ne
+    for j in range(ne - reuse):  # freed slots that stay free, pushed in order
+        sl = freed[j]
+        for c in range(d):
+            xb[sl, c] = sentinel
+        free[nfree[0]] = sl
+        nfree[0] += 1
+    for j in range(nf):
+        i = fetched[j]
+        if j < reuse:
+            sl = freed[ne - 1 - j]
+        else:
+            nfree[0] -= 1
+            sl = free[nfree[0]]
+        slot_of[i] = sl
+        slot_id[sl] = i
+        for c in range(d):
+            xb[sl, c] = catalog[i, c]

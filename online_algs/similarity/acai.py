@@ -240,6 +240,9 @@ class ACAI(_FractionalPolicy):
     _reduced_projection = True
     #: recompute the lazy state's sum of v exactly every that many lazy steps (round-off drift)
     _refresh_every = 4096
+    #: lazy path: the sublinear DepRound (True) or the previous O(N) pass (``depround_lazy``, id order,
+    #: one uniform per merge run; kept for the benchmark's before/after row, same law up to the order)
+    _sublinear_rounding = True
 
     def reset(self):
         self._reset_fractional()
@@ -352,6 +355,10 @@ class ACAI(_FractionalPolicy):
         if self.capacity_ >= n:
             fetched = np.flatnonzero(self._cached == 0)
             evicted = np.empty(0, dtype=np.int64)
+        elif self.rounding == "depround" and not self._sublinear_rounding:
+            n_sel, nf, ne = _ka.depround_lazy(self._v, self._st[0], int(_ka.next_seed(self._seed_state)),
+                                              self._cached, self._fetched, self._evicted_buf)
+            fetched, evicted = self._fetched[:nf].copy(), self._evicted_buf[:ne].copy()
         elif self.rounding == "depround":
             rs = self._rs
             if self._slot_arrays:  # rounding, evictions and inserts in one kernel call
@@ -409,17 +416,15 @@ class ACAI(_FractionalPolicy):
         kernel call (``_view_and_candidates``, ``_answer`` and ``_lazy_learn`` fused). Returns the
         service cost."""
         ds = self._ds
-        Ev = E[E >= 0]
         _, L = self._index._search(q[None, :], ds.k + 1)
-        L = L[0][L[0] >= 0]
         learn = self.capacity_ < ds.n
-        service, hit, G, n_ids, trunc = _ka.acai_request(
-            q, Ev, L, ds.k, ds.fetch_cost, ds.catalog, self._cached, self.eta_, float(self.capacity_), learn,
+        service, hit, G, n_ids, trunc, nE = _ka.acai_request(
+            q, E, L[0], ds.k, ds.fetch_cost, ds.catalog, self._cached, self.eta_, float(self.capacity_), learn,
             self._v, self._satpos, self._satlist, self._st, self._cnt, self._presat, *self._rs_args)
         self._hits += bool(hit)
         self._n_cand += int(n_ids)
         self._frac_gain += G
-        if trunc and len(Ev) < ds.n:
+        if trunc and nE < ds.n:
             self._truncated += 1
         if learn:
             self._after_learn()
