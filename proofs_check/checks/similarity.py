@@ -62,10 +62,11 @@ def _(ctx):
 
 @theorem("similarity.depround.marginals",
          statement="DepRound keeps the marginals (P(o cached) = y_o) and E[G(r, DepRound(y))] >= (1 - 1/e) G(r, y) "
-                   "for the k-NN gain.",
+                   "for the k-NN gain, in any pairing order (pairwise DepRound in id order, and AÇAI's sublinear "
+                   "kernel: big objects in 1 - y, small ones in y, run carriers sampled by mass).",
          reference="Gandhi, Khuller, Parthasarathy, Srinivasan J.ACM 2006; AÇAI (Si Salem, Neglia, Carra ITC 2021); "
-                   "one-uniform-per-merge-run form: docs/theory/acai_gain.md section 9",
-         kind="lower", algorithms=["ACAI"], families=["random-fractional"])
+                   "AÇAI's pairing order and run-end sampling: docs/theory/acai_gain.md section 10",
+         kind="lower", algorithms=["ACAI"], families=["random-fractional", "halves"])
 def _(ctx):
     from online_algs.base import kernel_seed
     from online_algs.caching.projections import project_capped_simplex_kl
@@ -118,6 +119,20 @@ def _(ctx):
         mean, ci = mean_ci(gains_k / Gy)
         yield ctx.lower(mean, ONE_MINUS_INV_E, use_ci=True, ci=ci, algorithm="DepRound (ACAI kernel)",
                         family="random-fractional", instance=inst + " (E[G(round y)] / G(y))", seed=i)
+    # exact marginals alone do not give the factor: y = (1/2, 1/2, 1/2, 1/2), a request served by
+    # objects 0 and 2 only (k = 1, distance 0, c_f = 1): G = min(1, x_0 + x_2). Systematic sampling in
+    # id order keeps both or neither (E[G] = 1/2); DepRound's negative correlation gives 3/4 here.
+    y = np.full(4, 0.5)
+    d = np.array([0.0, 9.0, 0.0, 9.0])
+    gen = np.random.default_rng(ctx.seed_for(99))
+    g = np.empty(M)
+    for m in range(M):
+        x = np.zeros(4)
+        x[_depround_seeded(y, kernel_seed(gen))] = 1
+        g[m] = gain(d, x, 1, 1.0)
+    mean, ci = mean_ci(g / gain(d, y, 1, 1.0))
+    yield ctx.lower(mean, ONE_MINUS_INV_E, use_ci=True, ci=ci, algorithm="DepRound (ACAI kernel)", family="halves",
+                    instance=f"y = (1/2)^4, gain min(1, x_0 + x_2), M={M} (systematic sampling: 1/2)")
 
 
 def _acai_regret(ds, queries, h, T, seed, eta=None):
