@@ -10,13 +10,18 @@ so ``y = min(1, s v)`` everywhere (``s > 0``; the rounding streams ``v`` alone),
 with one global scale ``s = st[0]`` and ``st[1] = sum of v over the unsaturated items``. The
 multiplicative step touches the candidates only; the KL projection ``min(1, c y~)`` onto the
 capped simplex multiplies every other coordinate by the same ``c <= 1``, which is ``s <- c s``.
-Rounding (:func:`depround_lazy`) is DepRound with one uniform per run of merges.
+Rounding: :func:`depround_fen` (the default, sublinear: section 10 of the theory page, comment
+above it) and :func:`depround_lazy` (the previous O(N) pass with one uniform per run of merges).
 
-Slow twins (compared in ``tests/test_similarity_acai_kernels.py``): :func:`gain_supergradient`
-against :func:`online_algs.similarity.costs.gain_and_supergradient`; :func:`omd_lazy_step` against
-ACAI's numpy update (``ACAI._learn``, reduced or full projection); :func:`depround_lazy` against a
-plain-python twin fed with the same uniforms (:func:`uniforms`) and, in distribution, against
-the one-draw-per-pairing DepRound of :func:`online_algs.caching.rounding.depround`.
+Slow twins (compared in ``tests/test_similarity_acai_kernels.py`` and
+``tests/test_similarity_acai_rounding.py``): :func:`gain_supergradient` against
+:func:`online_algs.similarity.costs.gain_and_supergradient`; :func:`omd_lazy_step` against ACAI's
+numpy update (``ACAI._learn``, reduced or full projection); :func:`depround_lazy` and
+:func:`depround_fen` against plain-python twins fed with the same uniforms (:func:`uniforms`)
+and, in distribution, against an exact enumeration of pairwise DepRound in the same order; the
+incremental rounding state (:func:`rstate_refresh`) against :func:`rstate_build`;
+:func:`acai_request` through the policy against ACAI's numpy twin; the slot kernels against the
+dict-based ``FaissSlotIndex``; :func:`euclidean_rows` against numpy.
 """
 
 from __future__ import annotations

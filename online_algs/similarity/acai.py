@@ -178,31 +178,41 @@ class ACAI(_FractionalPolicy):
        movement = ``update_cost`` per fetched object. The first cache ``S_1`` = round(``h/N``) is
        fetched at step 1.
 
-    Implementation (``docs/theory/acai_gain.md`` sections 8-9; numba kernels in
+    Implementation (``docs/theory/acai_gain.md`` sections 8 and 10; numba kernels in
     ``_kernels_acai``): the state is lazy, ``y = min(1, s v)`` with one global scale ``s``
     (saturated objects ``v = inf``). Only the candidates grow in step 3, so the projection scale
     ``c <= 1`` is found from the sorted candidates plus the aggregate mass of the others, and every
     other object is rescaled by ``s <- c s``: O(K_r log K_r) per request, amortised O(1) per
     saturation. ``v`` is renormalised (``v <- s v``, ``s <- 1``) when ``s`` leaves
     ``[1e-100, 1e100]`` (counted in ``result.info["renormalized"]``) and re-summed every 4096
-    requests. DepRound runs in one O(N) pass over ``v`` with one uniform per run of merges (same
-    law as pairwise DepRound) and is diffed against the cache; the evicted and the fetched objects
-    go to the local index in one batched call each. The numpy slow twin (set ``_reference = True``)
-    keeps the full vector and gives the same caches for the same seed (Theorem
-    ``similarity.acai.lazy``).
+    requests. With ``n_candidates`` and the Euclidean metric, the answer, the candidates, the gain,
+    the supergradient and the OMD step run in one kernel call per request.
 
-    Complexity per request: O(K_r log K_r) for the gain, the supergradient and the OMD step,
-    plus O(N) (about 5 ns per object) when rounding; O(N d) for the exact candidate set
-    (``n_candidates=None``) or one remote search of ``n_candidates`` neighbours. DepRound every
-    request is what keeps the guarantee's premise (exact marginals of the current ``y``) and
-    dominates the time at large N: ``round_every=R`` amortises it to O(N/R)
-    (``experiments/bench_similarity.py``).
+    DepRound is sublinear: the objects with ``y > 1/2`` are paired first in ``1 - y``, then those
+    with ``y <= 1/2``, then the two leftovers (a valid DepRound pairing order); a run of merges is
+    resolved by two searches in Fenwick trees of ``v`` (where its mass reaches 1, and its carrier
+    drawn by mass). The classes follow the current ``y`` (a heap of the big objects by ``v``), and
+    the result is diffed against the cache through the objects decided against their class
+    default and those whose class changed. Evictions and inserts go to the local index in one
+    batched call each (the slot index: inside the rounding kernel). The numpy slow twin (set
+    ``_reference = True``) keeps the full vector, rounds it with the same kernel from a fresh
+    state and gives the same caches for the same seed (Theorem ``similarity.acai.lazy``).
 
-    Guarantee: with ``round_every=1`` and DepRound, the ``(1 - 1/e)``-regret against the best
-    static cache is at most ``(1 - 1/e)`` times :func:`acai_regret_bound`
-    (``O(c_f sqrt(h min(h,k) log(N/h) T))``) in expectation (Theorem ``similarity.acai.regret``;
-    the rounding step is Theorem ``similarity.depround.marginals``; the gain is Theorem
-    ``similarity.gain.exact``; the lazy state is Theorem ``similarity.acai.lazy``).
+    Complexity per request: O(K_r log K_r + K_r log N) for the gain, the supergradient, the OMD
+    step and the upkeep of the rounding state; O((1 + M_S + M_B) log N + changes) for DepRound,
+    ``M_S = sum of y over y <= 1/2``, ``M_B = sum of 1 - y over y > 1/2`` (the fractional mass, not
+    N; O(N) every 4096 requests for the rebuild); O(N d) for the exact candidate set
+    (``n_candidates=None``) or one remote search of ``n_candidates`` neighbours, plus the
+    distances of those candidates.
+
+    Guarantee: with ``round_every=1`` and DepRound (any pairing order keeps DepRound's marginals and
+    negative correlation), the ``(1 - 1/e)``-regret against the best static cache is at most
+    ``(1 - 1/e)`` times :func:`acai_regret_bound` (``O(c_f sqrt(h min(h,k) log(N/h) T))``) in
+    expectation (Theorem ``similarity.acai.regret``; the rounding step is Theorem
+    ``similarity.depround.marginals``; the gain is Theorem ``similarity.gain.exact``; the lazy
+    state is Theorem ``similarity.acai.lazy``). ``round_every = R > 1`` adds at most
+    ``(1 - 1/e) (R - 1)/2 (e - 1) eta c_f^2 min(h, k) T`` (``docs/theory/acai_gain.md`` section 10;
+    not checked).
     """ + _COMMON_DOC + """    eta : float or None
         Step size; ``None`` uses :func:`acai_default_eta` with ``horizon``.
     horizon : int
@@ -212,12 +222,12 @@ class ACAI(_FractionalPolicy):
         distances; an int takes the remote index's ``n_candidates`` nearest (truncation counted in
         ``result.info["truncated"]``).
     round_every : int
-        Re-round every that many requests (1: the guarantee's setting; larger values amortise the
-        O(N) rounding and fetch less, the cache then has the marginals of the last rounded ``y``).
+        Re-round every that many requests (1: the guarantee's setting; larger values fetch less, the
+        cache then has the marginals of the last rounded ``y`` and the bound an extra term).
     rounding : {"depround", "coupled"}
         ``"depround"`` (default: exact marginals and negative correlation, the premise of the
-        ``1 - 1/e`` guarantee) or ``"coupled"`` (Madow with a shared uniform, exact marginals,
-        O(N) numpy).
+        ``1 - 1/e`` guarantee; sublinear) or ``"coupled"`` (Madow with a shared uniform, exact
+        marginals, O(N) numpy, no ``1 - 1/e`` claim).
     seed : int or None
     """
 
