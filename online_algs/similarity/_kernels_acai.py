@@ -1115,6 +1115,7 @@ def slots_swap(evicted, fetched, catalog, xb, sentinel, slot_id, slot_of, free, 
             xb[sl, c] = sentinel
         free[nfree[0]] = sl
         nfree[0] += 1
+    slots = np.empty(nf, dtype=np.int64)
     for j in range(nf):
         i = fetched[j]
         if j < reuse:
@@ -1124,5 +1125,24 @@ def slots_swap(evicted, fetched, catalog, xb, sentinel, slot_id, slot_of, free, 
             sl = free[nfree[0]]
         slot_of[i] = sl
         slot_id[sl] = i
+        slots[j] = sl
+    j = 0
+    while j + 4 <= nf:  # four rows at a time: their cache misses overlap (scattered catalog rows)
+        i0 = fetched[j]
+        i1 = fetched[j + 1]
+        i2 = fetched[j + 2]
+        i3 = fetched[j + 3]
+        s0 = slots[j]
+        s1 = slots[j + 1]
+        s2 = slots[j + 2]
+        s3 = slots[j + 3]
         for c in range(d):
-            xb[sl, c] = catalog[i, c]
+            xb[s0, c] = catalog[i0, c]
+            xb[s1, c] = catalog[i1, c]
+            xb[s2, c] = catalog[i2, c]
+            xb[s3, c] = catalog[i3, c]
+        j += 4
+    while j < nf:
+        for c in range(d):
+            xb[slots[j], c] = catalog[fetched[j], c]
+        j += 1
