@@ -156,7 +156,8 @@ class CoupledRounding:
 
 
 _MASK = (1 << 64) - 1
-_MERGE_SCAN = 16  # merging transfers look at the 16 smallest atoms of a decreasing item
+_MERGE_SCAN = 16  # merging transfers look at least at the 16 smallest atoms of a decreasing item,
+_MERGE_BUDGET = 4096  # and at its smallest 4096 / (number of increasing items) atoms (hash look-ups)
 _EPS = 1e-13  # changes and pieces at most this long are treated as zero (float tolerance of the layout)
 
 
@@ -506,6 +507,17 @@ class TransportRounding:
         if self._hfull.get(h) == key:
             del self._hfull[h]
 
+    def _merge_candidates(self, cands, i, live):
+        """The full atoms of ``cands`` (in order) for which the hash of (a - {i}) | {e} is a full
+        atom's hash for some e in ``live``: a superset of the atoms with a merge partner (hash
+        collisions are removed by :meth:`_merge_partner`), one dict look-up per (atom, e)."""
+        hk, hf, w = self._hk, self._hfull, self._w
+        ds = [w[e] - w[i] for e in live]
+        if len(ds) == 1:
+            d = ds[0]
+            return [a for a in cands if (h := hk.get(a)) is not None and ((h + d) & _MASK) in hf]
+        return [a for a in cands if (h := hk.get(a)) is not None and any(((h + d) & _MASK) in hf for d in ds)]
+
     def _merge_partner(self, a, i, inc, need):
         """The smallest increasing id e (need[e] > eps, e not in a) such that the C-set
         (a - {i}) | {e} is already an atom, so that a piece of a relabelled from i to e merges instead
@@ -573,13 +585,21 @@ class TransportRounding:
             dest = seg[new] = [[new, base]] if base > 0 else []
         dest.extend(tail)
 
-    def _compact(self, target):
-        """Budget compaction down to about ``target`` atoms (the rule named by ``compaction``)."""
+    def _keep(self):
+        """Atoms kept by a budget compaction: ``max_atoms // 2`` (Madow), and for merging
+        ``max(max_atoms // 2, max_atoms - 2 (N + C))`` (smaller, more frequent compactions)."""
+        if self.compaction == "madow":
+            return self.max_atoms_ // 2
+        return max(self.max_atoms_ // 2, self.max_atoms_ - 2 * (self.N_ + self.C_))
+
+    def _compact(self, target, limit=None):
+        """Budget compaction down to about ``target`` atoms (the rule named by ``compaction``); the
+        merge rule ends with at most ``limit`` atoms when given."""
         if self.compaction == "madow":
             return self._compact_madow(target)
-        return self._compact_merge(target)
+        return self._compact_merge(target, limit)
 
-    def _compact_merge(self, target):
+    def _compact_merge(self, target, limit=None):
         r"""Budget compaction by merging to near neighbours, then one transport fix.
 
         The atoms are sorted by length; each of the smallest ``len(atoms) - target`` (in increasing
@@ -588,18 +608,36 @@ class TransportRounding:
         small atom ends in a kept atom, usually after a few one- or two-item hops. This changes the
         marginals by :math:`\Delta`; one ordinary layout update (:meth:`_apply`: transfers, holes,
         fills, swaps) then restores the marginals exactly. Everything depends on the layout only,
-        never on U, and every step is a relabel of pieces, so U stays uniform. Returns the exact
-        expected fetches :math:`\int |S_{new}(u) \setminus S_{old}(u)| du` (run bookkeeping of
-        :meth:`_track`)."""
-        atoms, C, N = self._atoms, self.C_, self.N_
+        never on U, and every step is a relabel of pieces, so U stays uniform. If the fix leaves more
+        than ``limit`` atoms, a second pass (target halved) runs and, if still above, the Madow
+        compaction to ``limit // 2`` atoms (at most ``limit`` atoms after it, since
+        ``limit >= 2 (N + C)``). Returns the exact expected fetches of the whole compaction,
+        :math:`\int |S_{new}(u) \setminus S_{old}(u)| du` (run bookkeeping of :meth:`_track`)."""
+        atoms = self._atoms
+        y = self._x.copy()
+        self._seg = {}
+        for step in range(2):
+            self._merge_pass(target if step == 0 else target // 2, y)
+            if limit is None or len(atoms) <= limit:
+                break
+        else:
+            self._x = self.marginals()
+            return self._compact_madow(limit // 2)  # counts the runs of this compaction too
+        cost = self._run_cost(set())
+        self._seg = None
+        self._x = self.marginals()
+        return cost
+
+    def _merge_pass(self, target, y):
+        """One merge pass of :meth:`_compact_merge` (the smallest atoms merged into their nearest
+        later atoms, then one :meth:`_apply` back to the marginals ``y``)."""
+        atoms, N = self._atoms, self.N_
         keys = sorted(atoms, key=atoms.__getitem__)
         K = len(keys)
         n_small = min(max(K - target, 1), K - 1)
         if n_small <= 0:
-            return 0.0
-        y = self._x.copy()
+            return
         nn = _nearest_later(keys, N, n_small)
-        self._seg = {}
         x = self._x
         for t in range(n_small):
             f = keys[t]
@@ -609,14 +647,15 @@ class TransportRounding:
             x[list(f - g)] -= ln
             x[list(g - f)] += ln
         self._apply(y)
+
+    def _run_cost(self, skip):
+        """Sum over the tracked atoms (except ``skip``) and their runs of length x |label - old label|."""
         cost = 0.0
         for lab, runs in self._seg.items():
-            if lab in atoms:
+            if lab in self._atoms and lab not in skip:
                 for old, ln in runs:
                     if ln > 0:
                         cost += ln * len(lab - old)
-        self._seg = None
-        self._x = self.marginals()
         return cost
 
     def _compact_madow(self, target):
@@ -644,6 +683,7 @@ class TransportRounding:
         z = np.clip(z, 0.0, 1.0)
         z[z < _SNAP] = 0.0
         z[z > 1.0 - _SNAP] = 1.0
+        seg = self._seg  # runs of an ongoing merge compaction: cost against the labels before it
         best = None
         for arr, perm in _compaction_candidates(keys, lengths / m, z, self.N_):
             ks = [keys[a] for a in arr]
@@ -652,7 +692,18 @@ class TransportRounding:
             gaps = []
             sub, _, _ = _madow_layout(z[perm], C, 0.0, gaps)
             gaps = [(g0, g1, frozenset(int(perm[i]) for i in key)) for g0, g1, key in gaps]
-            cost = _overlay_cost(gaps, ks, starts, starts + lens)
+            if seg is None:
+                cost = _overlay_cost(gaps, ks, starts, starts + lens)
+            else:
+                rk, rs, re_ = [], [], []
+                for k, s0 in zip(ks, starts):
+                    pos = s0
+                    for lab, ln in seg.get(k) or [[k, atoms[k]]]:
+                        rk.append(lab)
+                        rs.append(pos)
+                        pos += ln / m
+                        re_.append(pos)
+                cost = _overlay_cost(gaps, rk, rs, re_)
             if best is None or cost < best[0] - 1e-15:
                 best = (cost, ks, starts, gaps)
         cost, ks, starts, gaps = best
@@ -677,6 +728,10 @@ class TransportRounding:
             key = gaps[-1][2]
             self._ukey, self._uoff = key, atoms[key]
         self._x = self.marginals()
+        if seg is not None:  # the kept atoms touched by the merge passes before
+            extra = self._run_cost(set(ks))
+            self._seg = None
+            return cost * m + extra
         return cost * m
 
     # ----------------------------------------------------------------- update
@@ -689,7 +744,7 @@ class TransportRounding:
         self.movement_bound_, self.swap_measure_ = self._apply(y)
         self.compaction_movement_ = 0.0
         if len(self._atoms) > self.max_atoms_:
-            self.compaction_movement_ = self._compact(self.max_atoms_ // 2)
+            self.compaction_movement_ = self._compact(self._keep(), limit=self.max_atoms_)
             self.n_compactions_ += 1
         after = self._ukey
         return (np.array(sorted(after - before), dtype=np.int64),
@@ -707,11 +762,19 @@ class TransportRounding:
         for i in np.flatnonzero(delta < -_EPS):
             i = int(i)
             r = float(-delta[i])
-            # merging transfers first: over i's full atoms (smallest first), relabel a piece from i to
-            # an increasing e when (a - {i}) | {e} is already an atom (the piece merges: no new atom)
-            for a in heapq.nsmallest(_MERGE_SCAN, self._where[i], key=atoms.__getitem__):
-                if len(a) < self.C_:
-                    continue
+            # merging transfers first: over i's full atoms (smallest first; the smallest
+            # max(16, 4096 / #increasing) of them), relabel a piece from i to an increasing e when
+            # (a - {i}) | {e} is already an atom (the piece merges: no new atom). Merges only grow
+            # existing atoms, so an atom without a partner now gets none later in this loop: the
+            # atoms with a partner are found first and only they are sorted.
+            wi = self._where[i]
+            live = [e for e in inc if need[e] > _EPS]
+            lim = max(_MERGE_SCAN, _MERGE_BUDGET // max(1, len(live)))
+            cands = wi if len(wi) <= lim else heapq.nsmallest(lim, wi, key=atoms.__getitem__)
+            hits = self._merge_candidates(cands, i, live) if live else []
+            hits = [a for a in hits if self._merge_partner(a, i, inc, need) is not None]
+            hits.sort(key=atoms.__getitem__)
+            for a in hits:
                 while r > _EPS and a in atoms:
                     hit = self._merge_partner(a, i, inc, need)
                     if hit is None:
