@@ -496,3 +496,60 @@ def test_acai_warm_after_serving_is_rejected_and_the_cache_is_unchanged():
     with pytest.raises(InvalidInputError, match="empty cache"):
         alg.warm([0, 1, 2, 3])
     assert alg.state == before == frozenset(alg._index.ids.tolist())
+
+
+def _twin(ds, q, h, **kw):
+    import online_algs
+    from online_algs.similarity import ACAI
+
+    fast, slow = ACAI(ds, h, **kw), ACAI(ds, h, **kw)
+    slow._reference = True
+    r1 = online_algs.run(fast, q, series=True, states=True)
+    r2 = online_algs.run(slow, q, series=True, states=True, fast=False)
+    return fast, slow, r1, r2
+
+
+@pytest.mark.parametrize("kw", [
+    {"n_candidates": 8, "round_every": 4, "cache_index": "faiss-slots"},
+    {"n_candidates": 8, "rounding": "coupled", "cache_index": "faiss-slots"},
+    {"n_candidates": 9, "eta": 4.0, "cache_index": "exact"},
+])
+def test_fused_request_path_equals_numpy_twin(kw):
+    """The fused request kernel and the slot-array rounding (n_candidates set) against the numpy twin."""
+    for seed in range(2):
+        ds, q = _tiny(60 + seed, n=40, T=100, k=2)
+        fast, slow, r1, r2 = _twin(ds, q, 6, horizon=100, seed=seed, **kw)
+        assert r1.states == r2.states
+        np.testing.assert_allclose(r1.service, r2.service, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(fast.fractional_state, slow.fractional_state, rtol=0, atol=1e-12)
+        assert r1.info["truncated"] == r2.info["truncated"] and r1.hits == r2.hits
+
+
+def test_rebuilds_and_heap_overflows_keep_the_caches_of_the_numpy_twin(monkeypatch):
+    """Frequent renormalisations (each rebuilds the rounding state) and a heap small enough to
+    overflow: the caches still equal the numpy twin's, request by request."""
+    from online_algs.similarity import ACAI
+
+    small = ka.new_rstate
+
+    def tiny_heap(n):  # room for the big objects of this run and a few stale entries (a full heap at a
+        # rebuild would raise)
+        rs = small(n)
+        rs["hv"] = np.empty(14)
+        rs["hid"] = np.empty(14, dtype=np.int64)
+        return rs
+
+    builds = []
+    real_build = ka.rstate_build
+    monkeypatch.setattr(ka, "rstate_build", lambda *a: (builds.append(1), real_build(*a))[1])
+    ds, q = _tiny(70, n=40, T=150, k=2)
+    for refresh, heap in ((9, False), (10**6, True)):
+        monkeypatch.setattr(ACAI, "_refresh_every", refresh)
+        monkeypatch.setattr(ka, "new_rstate", tiny_heap if heap else small)
+        builds.clear()
+        fast, slow, r1, r2 = _twin(ds, q, 12, eta=3.0, n_candidates=10, cache_index="faiss-slots", seed=5)
+        assert r1.states == r2.states
+        # the twin builds once per rounding (fresh state); count the lazy policy's builds only
+        lazy_builds = len(builds) - (len(q) + 1)
+        assert lazy_builds > (150 // 9 if not heap else 2), (refresh, heap, lazy_builds)
+

@@ -656,6 +656,8 @@ def rstate_build(v, satpos, s, cls, tv, VS, VB, CB, hv, hid, ri, dmark):
                 vb[i] = v[i]
                 cb[i] = 1.0
                 nb += 1
+                if ri[RI_HSIZE] >= hv.shape[0]:
+                    raise ValueError("rstate_build: the heap must hold every big object (capacity >= N)")
                 hv[ri[RI_HSIZE]] = v[i]
                 hid[ri[RI_HSIZE]] = i
                 ri[RI_HSIZE] += 1
