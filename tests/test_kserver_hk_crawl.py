@@ -1,6 +1,7 @@
-"""The (h, k) = (2, 4) crawl family of dc_hk_family: DC / OPT_h = (12L + 4)/(5L + 2) -> c = 12/5
-(docs/theory/kserver.md §6.3): hand-computed start, replay on DoubleCoverage per segment, exact
-OPT_h, the potential accounting (two non-tight steps per phase), convergence and bad input."""
+"""The crawl families of dc_hk_family: (2, 4), DC / OPT_h = (12L + 4)/(5L + 2) -> c = 12/5, and (2, 5),
+DC / OPT_h >= (450t + 250)/(180t + 108) -> c = 5/2 with t = L - 2 (docs/theory/kserver.md §6.3):
+hand-computed starts, replay on DoubleCoverage per segment, exact OPT_h, the potential accounting
+(two, resp. five, non-tight steps per phase), convergence and bad input."""
 
 from fractions import Fraction
 
@@ -127,7 +128,7 @@ def test_default_size_and_determinism():
 
 def test_other_cells_ignore_the_size():
     assert dc_hk_family(2, 3, 2, L=7).L is None
-    assert np.array_equal(dc_hk_family(2, 5, 2, L=7).requests, dc_hk_family(2, 5, 2).requests)
+    assert np.array_equal(dc_hk_family(3, 5, 2, L=7).requests, dc_hk_family(3, 5, 2).requests)
 
 
 # --------------------------------------------------------------------------- bad input
@@ -143,9 +144,100 @@ def test_size_not_an_int_rejected():
 
 def test_crawl_ratio_rejects_another_cell():
     with pytest.raises(InvalidInputError, match="crawl family exists for"):
-        dc_hk_crawl_ratio(2, 5, 4)
+        dc_hk_crawl_ratio(3, 5, 4)
 
 
 def test_crawl_ratio_rejects_a_small_size():
     with pytest.raises(InvalidInputError, match="'L' parameter of dc_hk_crawl_ratio"):
         dc_hk_crawl_ratio(2, 4, 1)
+
+
+# --------------------------------------------------------------------------- (2, 5)
+C25 = dc_hk_ratio(2, 5)
+
+
+def _adv_costs(inst):
+    pos = inst.metric.info["positions"]
+    prev, out = inst.opt_initial, []
+    for conf in inst.schedule:
+        out.append(float(np.abs(np.sort(pos[list(prev)]) - np.sort(pos[list(conf)])).sum()))
+        prev = conf
+    return np.array(out)
+
+
+def test_25_small_instance_by_hand():
+    # L = 2 (t = 0): DC on 0, 1, 2, 19, 21, the adversary on 19, 21. First half-block of the crawl:
+    # 20 (adversary 19 -> 20; DC's 19 and 21 meet on 20: 2), 21 (covered; 20 -> 21: 1), 19 (adversary
+    # 21 -> 19; DC's 2 and 20 move 1: 2). One phase: DC 250, adversary 108, shift 10.
+    inst = dc_hk_family(2, 5, 1, L=2)
+    assert inst.construction == "crawl" and not inst.exact and inst.L == 2
+    assert inst.dc_initial == [0, 1, 2, 19, 21] and inst.opt_initial == [19, 21]
+    assert inst.requests[:3].tolist() == [20, 21, 19] and inst.schedule[:3] == [(20, 21), (20, 21), (19, 20)]
+    costs, states = _serve_costs(inst)
+    assert costs[:3].tolist() == [2.0, 1.0, 2.0] and states[3] == (0.0, 1.0, 3.0, 19.0, 21.0)
+    assert costs.sum() == 250.0 and inst.schedule_cost == 108.0
+    assert states[-1] == (10.0, 11.0, 12.0, 29.0, 31.0) and inst.opt_final == (29, 31)
+
+
+@pytest.mark.parametrize("L", [2, 3])
+def test_25_replay_matches_the_per_segment_formulas(L):
+    t, phases = L - 2, 2
+    inst = dc_hk_family(2, 5, phases, L=L)
+    costs, states = _serve_costs(inst)
+    adv = _adv_costs(inst)
+    # (requests, adversary, DC) of crawl, sweep, jump, second sweep, walk pulling the fifth server, pair out, walk
+    segs = [(90 * t + 52, 60 * t + 35, 150 * t + 87), (48 * t + 26, 32 * t + 19, 96 * t + 53), (1, 3, 0),
+            (36 * t + 20, 24 * t + 15, 72 * t + 42), (4 * t + 2, 4 * t + 2, 12 * t + 6), (1, 4, 2),
+            (60 * t + 30, 60 * t + 30, 120 * t + 60)]
+    per = sum(n for n, _, _ in segs)
+    assert per == 238 * t + 132 and len(inst.requests) == phases * per
+    P0 = 32 * t + 19
+    o = 0
+    for p in range(phases):
+        shift = p * (18 * t + 10)
+        assert states[o] == tuple(float(x + shift) for x in (0, 1, 2 * t + 2, P0, P0 + 2))
+        for n, a, d in segs:
+            assert adv[o:o + n].sum() == a and costs[o:o + n].sum() == d
+            o += n
+    assert costs.sum() == phases * (450 * t + 250) and inst.schedule_cost == phases * (180 * t + 108)
+    assert costs.sum() == pytest.approx(inst.ratio * inst.schedule_cost, rel=1e-15)
+
+
+def test_25_opt_at_most_the_schedule():
+    inst = dc_hk_family(2, 5, 2, L=2)
+    opt = offline_optimum(inst.metric, inst.requests, inst.opt_initial).value
+    dc = run(DoubleCoverage(inst.metric, inst.dc_initial), inst.requests).total_cost
+    assert opt <= inst.schedule_cost and dc / opt >= dc_hk_crawl_ratio(2, 5, 2)
+    assert opt == 212.0        # measured: 2 below the schedule's cost per phase (the schedule is not optimal)
+
+
+def test_25_potential_accounting_five_slack_steps_per_phase():
+    L, phases = 3, 2
+    inst = dc_hk_family(2, 5, phases, L=L)
+    pos = inst.metric.info["positions"]
+    dc = DoubleCoverage(inst.metric, inst.dc_initial)
+    dc.reset()
+    phi = dc_hk_potential(np.array(dc.state), pos[inst.opt_initial])
+    prev, slacks = inst.opt_initial, []
+    for r, conf in zip(inst.requests, inst.schedule):
+        _, mv = dc.serve(int(r))
+        om = float(np.abs(np.sort(pos[list(prev)]) - np.sort(pos[list(conf)])).sum())
+        phi2 = dc_hk_potential(np.array(dc.state), pos[list(conf)])
+        slacks.append(C25 * om - mv - (phi2 - phi))
+        phi, prev = phi2, conf
+    slacks = np.array(slacks)
+    assert slacks.min() >= -1e-9
+    big = np.flatnonzero(slacks > 1e-9)
+    assert len(big) == 5 * phases
+    assert np.allclose(np.sort(slacks[big[:5]]), [5 / 3, 5 / 3, 5 / 3, 20 / 3, 25 / 3])
+    assert slacks.sum() == pytest.approx(phases * 20.0)
+
+
+def test_25_closed_form_increases_to_c():
+    vals = [dc_hk_crawl_ratio(2, 5, L) for L in range(2, 60)]
+    assert all(b > a for a, b in zip(vals, vals[1:]))
+    for L, v in zip(range(2, 60), vals):
+        t = L - 2
+        assert Fraction(450 * t + 250, 180 * t + 108) == Fraction(5, 2) - Fraction(5, 45 * t + 27)
+        assert v == pytest.approx(C25 - 5 / (45 * t + 27), rel=1e-15) and v < C25
+    assert vals[0] > 2.25                                  # above drift_parked's (h+1)^2/(h+2) already at L = 2

@@ -289,14 +289,14 @@ class DCHKInstance:
         DC's k starting points and the adversary's h starting points (a subset of DC's).
     h, k : int
     construction : str
-        ``"sweep"`` (h = 1), ``"drift"`` (k - h <= 1), ``"crawl"`` ((h, k) = (2, 4), asymptotic) or
-        ``"drift_parked"`` (the other cells, see :func:`dc_hk_family`).
+        ``"sweep"`` (h = 1), ``"drift"`` (k - h <= 1), ``"crawl"`` ((h, k) = (2, 4), (2, 5), asymptotic)
+        or ``"drift_parked"`` (the other cells, see :func:`dc_hk_family`).
     exact : bool
         Every step is tight for :func:`dc_hk_potential`, hence
         ``DC = target * schedule_cost + Phi_0 - Phi_T`` exactly.
     ratio : float
         The ratio DC / schedule_cost the construction attains per phase (for ``"crawl"`` the closed
-        form ``(12 L + 4) / (5 L + 2)``, below ``target`` by ``4 / (5 (5 L + 2))``).
+        form :func:`dc_hk_crawl_ratio`, below ``target`` by ``O(1/L)``).
     target : float
         ``k (h+1) / (k+1)``.
     schedule : list of tuple
@@ -371,20 +371,80 @@ def _drift(h, k, phases):
 
 
 def dc_hk_crawl_ratio(h, k, L) -> float:
-    r"""The per-phase ratio DC / adversary of the ``"crawl"`` family of :func:`dc_hk_family`:
-    ``(12 L + 4) / (5 L + 2)`` for (h, k) = (2, 4) (adversary ``20 L + 8``, DC ``48 L + 16`` per phase),
-    that is ``c - 4 / (5 (5 L + 2))`` with ``c = 12/5``: increasing in ``L``, tending to ``c``
-    (Theorem ``kserver.dc.hk_lower``; derivation in ``docs/theory/kserver.md`` §6.3)."""
+    r"""The per-phase ratio DC / adversary of the ``"crawl"`` family of :func:`dc_hk_family`.
+
+    * ``(2, 4)``: ``(12 L + 4) / (5 L + 2) = c - 4 / (5 (5 L + 2))`` (adversary ``20 L + 8``, DC
+      ``48 L + 16`` per phase), ``c = 12/5``;
+    * ``(2, 5)``: with ``t = L - 2``, ``(450 t + 250) / (180 t + 108) = c - 5 / (45 t + 27)``
+      (adversary ``180 t + 108``, DC ``450 t + 250`` per phase), ``c = 5/2``.
+
+    Both increase with ``L`` and tend to ``c`` (Theorem ``kserver.dc.hk_lower``; derivations in
+    ``docs/theory/kserver.md`` §6.3)."""
     h, k = _check_hk(h, k, "dc_hk_crawl_ratio")
     L = check_int("L", L, low=2, owner="dc_hk_crawl_ratio")
     if (h, k) not in _CRAWL_CELLS:
         raise InvalidInputError(f"dc_hk_crawl_ratio: the crawl family exists for (h, k) in {list(_CRAWL_CELLS)}. Got "
                                 f"(h, k) = ({h}, {k}); see dc_hk_family for the other cells.")
-    return (12 * L + 4) / (5 * L + 2)
+    if (h, k) == (2, 4):
+        return (12 * L + 4) / (5 * L + 2)
+    t = L - 2
+    return (450 * t + 250) / (180 * t + 108)
 
 
 #: the cells served by the asymptotic ``"crawl"`` construction
-_CRAWL_CELLS = ((2, 4),)
+_CRAWL_CELLS = ((2, 4), (2, 5))
+
+
+class _Schedule:
+    """Requests and the adversary's configurations, built move by move."""
+
+    def __init__(self, y0):
+        self.y = sorted(y0)
+        self.req, self.sched = [], []
+
+    def ask(self, r, move=None):            # request r; the adversary first moves one server (from, to)
+        if move is not None:
+            self.y.remove(move[0])
+            self.y.append(move[1])
+            self.y.sort()
+        self.req.append(r)
+        self.sched.append(tuple(self.y))
+
+    def crawl(self, P, nhalf):
+        """Pair on P, P+2 (the adversary on it), DC's near free server b = P - nhalf behind: nhalf half-blocks
+        (requests P+1, P+2, P; adversary 3 / 1 alternately, DC 5 each, nhalf odd) pull b onto P, then P+1.
+        Ends with DC on ..., P, P+1, P+1 and the adversary on P, P+1."""
+        for j in range(nhalf):
+            if j % 2 == 0:                  # adversary on P, P+2
+                self.ask(P + 1, (P, P + 1))
+                self.ask(P + 2)
+                self.ask(P, (P + 2, P))
+            else:                           # adversary on P, P+1
+                self.ask(P + 1)
+                self.ask(P + 2, (P + 1, P + 2))
+                self.ask(P)
+        self.ask(P + 1)
+
+    def sweep(self, P, L):
+        """Leftward sweep from DC on a, P, P+1, P+1 (P - a = 4L + 2), the adversary on P, P+1: L - 1 blocks
+        and a closing block; returns a'' = a + 3L + 1 (DC on a'', a''+1, a''+1, a''+3, the adversary on
+        a''+1, a''+3)."""
+        Q = P
+        for j in range(L - 1):
+            self.ask(Q - 1, (Q + 1, Q - 1) if j == 0 else None)
+            for r, move in ((Q, None), (Q - 2, (Q, Q - 2)), (Q - 1, None), (Q, (Q - 1, Q)), (Q - 1, (Q, Q - 1))):
+                self.ask(r, move)
+            Q -= 1
+        for r, move in ((Q - 1, None), (Q, None), (Q - 2, (Q, Q - 2)), (Q - 1, None), (Q, (Q - 1, Q)),
+                        (Q + 1, (Q, Q + 1)), (Q - 2, None), (Q - 1, (Q - 2, Q - 1))):
+            self.ask(r, move)
+        return Q - 2
+
+    def walk(self, p, steps):
+        """The pair p, p+2 steps right ``steps`` times (requests p+1, p+3 each)."""
+        for q in range(p, p + steps):
+            self.ask(q + 1, (q, q + 1))
+            self.ask(q + 3, (q + 2, q + 3))
 
 
 def _crawl24(L, phases):
@@ -394,48 +454,41 @@ def _crawl24(L, phases):
     Returns ``(n, dc0, opt0, requests, schedule, cost)``; ``cost`` = phases * (20 L + 8).
     """
     D = 4 * L + 2
-    y = [D, D + 2]
-    req, sched = [], []
-
-    def ask(r, move=None):                  # request r; the adversary first moves one server (from, to)
-        if move is not None:
-            y.remove(move[0])
-            y.append(move[1])
-            y.sort()
-        req.append(r)
-        sched.append(tuple(y))
-
+    s = _Schedule([D, D + 2])
     a = 0
     for _ in range(phases):
         P = a + D
-        # 1. crawl: D - 1 half-blocks pull DC's server b from a+1 to P (adversary 3 / 1, DC 5 each)
-        for j in range(D - 1):
-            if j % 2 == 0:                  # adversary on P, P+2
-                ask(P + 1, (P, P + 1))
-                ask(P + 2)
-                ask(P, (P + 2, P))
-            else:                           # adversary on P, P+1
-                ask(P + 1)
-                ask(P + 2, (P + 1, P + 2))
-                ask(P)
-        ask(P + 1)                          # DC on a, P, P+1, P+1; adversary P, P+1
-        # 2. leftward sweep: L - 1 blocks (group at Q, Q+1, Q+1 moves left by 1, a right by 3), then a closing block
-        Q = P
-        for j in range(L - 1):
-            ask(Q - 1, (Q + 1, Q - 1) if j == 0 else None)
-            for r, move in ((Q, None), (Q - 2, (Q, Q - 2)), (Q - 1, None), (Q, (Q - 1, Q)), (Q - 1, (Q, Q - 1))):
-                ask(r, move)
-            Q -= 1
-        for r, move in ((Q - 1, None), (Q, None), (Q - 2, (Q, Q - 2)), (Q - 1, None), (Q, (Q - 1, Q)),
-                        (Q + 1, (Q, Q + 1)), (Q - 2, None), (Q - 1, (Q - 2, Q - 1))):
-            ask(r, move)
-        a = Q - 2                           # = old a + 3L + 1; DC on a, a+1, a+1, a+3, adversary a+1, a+3
-        # 3. walk: the pair steps right D - 1 times (adversary 2, DC 4 each)
-        for p in range(a + 1, a + D):
-            ask(p + 1, (p, p + 1))
-            ask(p + 3, (p + 2, p + 3))
+        s.crawl(P, D - 1)                   # DC on a, P, P+1, P+1
+        a = s.sweep(P, L)                   # = old a + 3L + 1; DC on a, a+1, a+1, a+3
+        s.walk(a + 1, D - 1)                # DC on a, a+1, a+D, a+D+2
     n = a + D + 3
-    return n, [0, 1, D, D + 2], [D, D + 2], req, sched, float(phases * (20 * L + 8))
+    return n, [0, 1, D, D + 2], [D, D + 2], s.req, s.sched, float(phases * (20 * L + 8))
+
+
+def _crawl25(L, phases):
+    """(h, k) = (2, 5), t = L - 2, M = 8t + 4 (the first sweep's size): crawl, sweep, jump, second sweep,
+    walk (pulling the fifth server in), pair out, walk; one phase shifts everything by 18t + 10.
+
+    A phase starts with DC on ``g, g+1, g+2t+2, P, P+2`` and the adversary on ``P, P+2``
+    (``P = g + 4M + 3``). Returns ``(n, dc0, opt0, requests, schedule, cost)``; ``cost`` = phases * (180 t + 108).
+    """
+    t = L - 2
+    M = 8 * t + 4
+    P0 = 4 * M + 3
+    s = _Schedule([P0, P0 + 2])
+    g = 0
+    for _ in range(phases):
+        P = g + P0
+        s.crawl(P, P - (g + 2 * t + 2))     # the near free server g+2t+2 onto P (30t + 17 half-blocks)
+        a2 = s.sweep(P, M)                  # the middle one (g+1, gap 4M + 2): DC on g, a2, a2+1, a2+1, a2+3
+        s.ask(a2, (a2 + 3, a2))             # jump: the adversary onto a2, a2+1 (DC covers a2)
+        g = s.sweep(a2, 6 * t + 3)          # the far one (gap a2 - g = 4(6t+3) + 2); the fifth DC server stays right
+        s.walk(g + 1, 2 * t + 1)            # the pair pulls the fifth server in: DC on g, g+1, w, w+2, w+2
+        w = g + 2 * t + 2
+        s.ask(w + 4, (w, w + 4))            # pair out: the adversary onto w+2, w+4
+        s.walk(w + 2, 30 * t + 15)          # DC on g, g+1, w, P', P'+2 with P' = g + 4M + 3
+    n = g + P0 + 3
+    return n, [0, 1, 2 * t + 2, P0, P0 + 2], [P0, P0 + 2], s.req, s.sched, float(phases * (180 * t + 108))
 
 
 def dc_hk_family(h, k, phases: int = 10, L: int = 4) -> DCHKInstance:
@@ -447,8 +500,9 @@ def dc_hk_family(h, k, phases: int = 10, L: int = 4) -> DCHKInstance:
     *tight* for the potential :func:`dc_hk_potential` (``Delta Phi = c * adversary's move - DC's
     move``), so ``DC = c * schedule_cost + Phi_0 - Phi_T``; since Phi is translation-invariant and
     the configurations repeat (up to a shift), ``DC = c * schedule_cost`` after every whole phase.
-    The asymptotic ``"crawl"`` construction has two non-tight steps per phase (total slack 16/5,
-    independent of ``L``) in phases whose cost grows like ``L``, so its ratio is ``c - O(1/L)``.
+    The asymptotic ``"crawl"`` constructions have a few non-tight steps per phase (total slack 16/5
+    for (2, 4), 20 for (2, 5), independent of ``L``) in phases whose cost grows like ``L``, so their
+    ratio is ``c - O(1/L)``.
     Guarantee: ``DC / OPT_h >= ratio`` (``OPT_h <= schedule_cost``) and ``ratio -> c`` as ``L -> oo``
     for ``"crawl"`` (Theorem ``kserver.dc.hk_lower``). Derivations and per-phase costs:
     ``docs/theory/kserver.md`` §6. Complexity: O(T h) to build.
@@ -476,7 +530,16 @@ def dc_hk_family(h, k, phases: int = 10, L: int = 4) -> DCHKInstance:
       ratio ``(12 L + 4)/(5 L + 2) = c - 4/(5 (5 L + 2))`` (:func:`dc_hk_crawl_ratio`; 2.333 at
       L = 2, 2.364 at L = 4, 2.392 at L = 20, c = 2.4). T = phases * (26 L + 8) requests on
       ``phases (3L + 1) + 4L + 5`` points.
-    * ``h >= 2``, ``k - h >= 2``, other than (2, 4) (``"drift_parked"``, **not** attaining the target):
+    * ``(h, k) = (2, 5)`` (``"crawl"``, asymptotic), ``t = L - 2``, ``M = 8t + 4``: a phase starts with DC
+      on ``g, g+1, g+2t+2, P, P+2`` and the adversary on ``P, P+2`` (``P = g + 4M + 3``): the crawl pulls
+      DC's near free server onto the pair, a leftward sweep of size M the middle one (``g`` untouched),
+      a jump (the adversary moves ``a''+3 -> a''``, DC pays 0) sets up a second sweep of size
+      ``6t + 3`` that pulls ``g`` (DC's fifth server stays behind on the right), the pair walks
+      ``2t + 1`` steps pulling that server in, steps out (adversary 4, DC 2) and walks ``30t + 15``
+      steps. Everything ends shifted by ``18t + 10``. Per phase: adversary ``180 t + 108``, DC
+      ``450 t + 250``, ratio ``(450 t + 250)/(180 t + 108) = c - 5/(45 t + 27)`` (2.315 at L = 2, 2.457
+      at L = 4, 2.496 at L = 30; c = 2.5); ``238 t + 132`` requests per phase.
+    * ``(h, k) = (3, 5)`` (``"drift_parked"``, **not** attaining the target):
       the ``(h, h+1)`` drift instance with ``k - h - 1`` extra DC servers parked on the left, never
       requested; it attains ``(h+1)^2/(h+2) < c`` (``exact = False``); see ``docs/theory/kserver.md``
       §6.3-6.4 for what was searched.
@@ -491,10 +554,10 @@ def dc_hk_family(h, k, phases: int = 10, L: int = 4) -> DCHKInstance:
         ``1 <= h <= k``.
     phases : int
         Number of phases (>= 1); T = phases * 2k requests for the sweep, phases * h for the
-        drift with k = h, phases * (26 L + 8) for the crawl and phases * (h + 1) otherwise.
+        drift with k = h, phases * (26 L + 8) for the (2, 4) crawl, phases * (238 (L-2) + 132) for the
+        (2, 5) crawl and phases * (h + 1) otherwise.
     L : int
-        Size of the crawl construction (>= 2; the crawl distance is ``4L + 2``), validated for
-        every cell, used only by ``"crawl"``.
+        Size of the crawl constructions (>= 2), validated for every cell, used only by ``"crawl"``.
 
     Returns
     -------
@@ -508,7 +571,7 @@ def dc_hk_family(h, k, phases: int = 10, L: int = 4) -> DCHKInstance:
         n, dc0, opt0, req, sched, cost = _sweep(k, phases)
         construction, exact, ratio = "sweep", True, 2 * k / (k + 1)
     elif (h, k) in _CRAWL_CELLS:
-        n, dc0, opt0, req, sched, cost = _crawl24(L, phases)
+        n, dc0, opt0, req, sched, cost = (_crawl24 if k == 4 else _crawl25)(L, phases)
         construction, exact, ratio, size = "crawl", False, dc_hk_crawl_ratio(h, k, L), L
     else:
         n, dc0, opt0, req, sched, cost = _drift(h, k, phases)
