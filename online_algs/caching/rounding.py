@@ -319,7 +319,8 @@ class TransportRounding:
     holding U. The first layout is Madow's (``madow_sample(y_0, U)`` is the first cache).
 
     Update rule (:meth:`update`, :math:`\delta = y' - x` with x the layout's marginals): every
-    decreasing item i first makes *merging transfers*: over its 16 smallest full atoms a, if
+    decreasing item i first makes *merging transfers*: over its smallest full atoms a (all of them
+    up to max(16, 4096 / #increasing items); smallest first), if
     :math:`(a \setminus \{i\}) \cup \{e\}` is already an atom for an increasing e (smallest such id;
     one hash look-up per candidate, labels hashed by sums of fixed random words), a piece of a is
     relabelled from i to e and merges there (no new atom); then it hands measure to increasing items
@@ -338,20 +339,24 @@ class TransportRounding:
 
     Complexity: O(N) to read y, plus O(C) per atom touched (a split or a merge touches two
     atoms; a decreasing item touches its atoms smallest-first, an increasing item the atoms with
-    holes); a swap scans the atoms, O(K); merging transfers cost O(k + 16 |I|) per decreasing item (k
-    its atoms, I the increasing items: one hash look-up each); a compaction of k atoms costs
-    O(k (C + F) + F^2) for F fractional items (two candidate layouts and their exact overlay cost).
-    Pure Python with dict/frozenset (no numba kernel).
+    holes); a swap scans the atoms, O(K); merging transfers cost O(k + 4096) hash look-ups per
+    decreasing item (k its atoms); a merge compaction of k atoms costs a sparse label product
+    (O(k C^2 K / N) expected, in blocks of 2e6 entries), O(C) per merge and one update; a Madow
+    compaction O(k (C + F) + F^2) for F fractional items (two candidate layouts and their exact
+    overlay cost). Pure Python with dict/frozenset (no numba kernel).
 
     Fragmentation budget: dense small updates (every uncapped OGD/OMD coordinate moves each
     round) cut about one atom per changed item per round and the layout grows without bound.
-    When it exceeds ``max_atoms`` atoms, the smallest atoms (all but ``max_atoms // 2``) are
-    *compacted*: replaced by a Madow layout of their own conditional marginals (marginals
-    unchanged, U mapped by its relative position); of two candidates (id order, and a
-    label-preserving item order read off a Gray-code arrangement of the old atoms) the one with the
-    smaller exact expected fetches is used. A compaction moves items: its exact expected
-    fetches are reported in ``compaction_movement_`` and are NOT covered by the
-    :math:`\|\Delta y\|_1` bound (measured in docs/caching.md: the dominant cost on OMD).
+    When it exceeds ``max_atoms`` atoms, the smallest atoms are *compacted*. ``compaction="merge"``
+    (default): all but ``max(max_atoms // 2, max_atoms - 2(N + C))`` atoms are merged, smallest
+    first, into their nearest larger atom (most shared items), and one ordinary update restores the
+    marginals (a second pass, then the Madow rule, if the budget is still exceeded).
+    ``compaction="madow"`` (the rule before issue #3): all but ``max_atoms // 2`` atoms are replaced
+    by a Madow layout of their own conditional marginals (marginals unchanged, U mapped by its
+    relative position), the cheaper of two item orders. Either way U stays uniform and the marginals
+    exact. A compaction moves items: its exact expected fetches are reported in
+    ``compaction_movement_`` and are NOT covered by the :math:`\|\Delta y\|_1` bound (measured in
+    docs/caching.md: web07, C = 50, OMD 1.25 x sum ||dy||_1 with merging against 5.77 with Madow).
 
     Incremental API::
 
@@ -368,6 +373,8 @@ class TransportRounding:
         Seed of U.
     max_atoms : int, optional
         Layout budget (default ``8 * (N + C)``, at least ``2 * (N + C)``).
+    compaction : {"merge", "madow"}
+        Budget compaction rule (see above).
 
     Attributes
     ----------
