@@ -143,7 +143,7 @@ def test_size_not_an_int_rejected():
 
 
 def test_crawl_ratio_rejects_another_cell():
-    with pytest.raises(InvalidInputError, match="crawl family exists for"):
+    with pytest.raises(InvalidInputError, match=r"\(h, k\) cell of dc_hk_crawl_ratio must be one with a crawl family"):
         dc_hk_crawl_ratio(3, 5, 4)
 
 

@@ -383,8 +383,9 @@ def dc_hk_crawl_ratio(h, k, L) -> float:
     h, k = _check_hk(h, k, "dc_hk_crawl_ratio")
     L = check_int("L", L, low=2, owner="dc_hk_crawl_ratio")
     if (h, k) not in _CRAWL_CELLS:
-        raise InvalidInputError(f"dc_hk_crawl_ratio: the crawl family exists for (h, k) in {list(_CRAWL_CELLS)}. Got "
-                                f"(h, k) = ({h}, {k}); see dc_hk_family for the other cells.")
+        raise InvalidInputError(f"The (h, k) cell of dc_hk_crawl_ratio must be one with a crawl family, "
+                                f"{list(_CRAWL_CELLS)}. Got (h, k) = ({h}, {k}); use dc_hk_family(h, k).ratio for the "
+                                f"other cells.")
     if (h, k) == (2, 4):
         return (12 * L + 4) / (5 * L + 2)
     t = L - 2
