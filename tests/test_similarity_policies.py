@@ -177,3 +177,42 @@ def test_gain_learner_policy_with_ogd_costs_at_least_opt_and_learns():
     res = online_algs.run(GainLearnerPolicy(ds, 2, OGD(n_items=6, capacity=2, eta=0.3), seed=0), q)
     assert res.total_cost >= dynamic_optimum(ds, q, 2)["cost"] - 1e-9
     assert res.info["fractional_gain"] > 0
+
+
+@pytest.mark.parametrize("cache_index", ["exact", "faiss-slots"])
+def test_view_answer_kernel_equals_numpy_view(cache_index):
+    """The fused numba view (candidates, distances, cached flags, answer order) against its slow
+    twin, the numpy ``_view`` + ``np.lexsort``: same ids, same order, distances to 1e-12."""
+    for seed in range(5):
+        ds, q = _rand(60 + seed, n=40, d=5, T=30, k=1 + seed % 4, cf=[0.2, 1.0, 3.0, 0.0, 1.5][seed])
+        alg = SimLRU(ds, 6, cache_index=cache_index)
+        alg.reset()
+        rng = np.random.default_rng(seed)
+        for t in range(len(q)):
+            E = ds.remote_knn(q[t][None, :], ds.k)[0]
+            extra = rng.integers(0, ds.n, size=int(rng.integers(0, 3))).tolist()
+            alg._fast_view = True
+            c1, d1, k1, f1, s1 = alg._view_answer(q[t], E, extra=extra)
+            alg._fast_view = False
+            c2, d2, k2, f2, s2 = alg._view_answer(q[t], E, extra=extra)
+            np.testing.assert_array_equal(c1, c2)
+            np.testing.assert_allclose(d1, d2, rtol=1e-12, atol=1e-12)
+            np.testing.assert_array_equal(k1, k2)
+            np.testing.assert_array_equal(f1, f2)
+            assert abs(s1 - s2) <= 1e-12 * max(1.0, abs(s2))
+            alg._step(q[t], E)   # move the cache on
+
+
+@pytest.mark.parametrize("cls", [SimLRU, RndLRU, QLRUDeltaC, Duel, ExactLRU, ExactLFU])
+def test_policies_fast_view_equals_numpy_view(cls):
+    """Every policy run with the numba view equals the run with the numpy view (same seed)."""
+    for seed in range(3):
+        ds, q = _rand(80 + seed, n=30, d=4, T=60, k=1 + seed, cf=[0.5, 2.0, 1.0][seed])
+        kw = {"seed": seed} if cls in (RndLRU, QLRUDeltaC, Duel) else {}
+        fast = online_algs.run(cls(ds, 5, **kw), q, series=True, states=True)
+        slow_alg = cls(ds, 5, **kw)
+        slow_alg._fast_view = False
+        slow = online_algs.run(slow_alg, q, series=True, states=True)
+        np.testing.assert_allclose(fast.service, slow.service, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(fast.movement, slow.movement, atol=1e-12)
+        assert fast.states == slow.states

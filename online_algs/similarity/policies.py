@@ -30,6 +30,7 @@ from .._validation import check_choice, check_float, check_int, check_seed
 from ..base import RequestThenMove
 from ..exceptions import InvalidInputError
 from ..run import request_loop
+from ._kernels_policies import view_answer
 from .index import make_index
 from .problem import Datastore
 
@@ -54,10 +55,14 @@ def _user_stacklevel() -> int:
     return level
 
 
+_NO_IDS = np.empty(0, dtype=np.int64)
+
+
 class _SimilarityPolicy(RequestThenMove):
     """Shared machinery: validation, the exact answer, cache bookkeeping, the batch path."""
 
     _abstract = True
+    _fast_view = True  # False: the numpy view (the kernel's slow twin, for tests)
     _record_defaults = {"series": False, "states": False}
 
     # ---------------------------------------------------------------- lifecycle
@@ -79,6 +84,7 @@ class _SimilarityPolicy(RequestThenMove):
         self._ds = ds
         self._index = make_index(self.cache_index, ds.dim, metric=ds.metric, capacity=self.capacity_)
         self._order: OrderedDict = OrderedDict()  # cached ids, least recently used first
+        self._mask = np.zeros(ds.n, dtype=bool)     # the same set as a mask: vectorised lookups
         self._hits = 0
         self._inserted = 0
         self._evicted = 0
@@ -167,8 +173,28 @@ class _SimilarityPolicy(RequestThenMove):
         parts = [E, L] if extra is None else [E, L, np.asarray(extra, dtype=np.int64)]
         cand = np.unique(np.concatenate(parts))
         dist = self._ds.distances(q, cand)
-        cached = np.fromiter((int(o) in self._order for o in cand), dtype=bool, count=len(cand))
+        cached = self._mask[cand]
         return cand, dist, cached
+
+    def _view_answer(self, q, E, extra=None):
+        """``_view`` and the full answer order in one numba call (Euclidean catalogs; the numpy
+        ``_view`` + ``np.lexsort`` otherwise, which is also the kernel's slow twin in the tests).
+
+        Returns ``(cand, dist, cached, full, service)``: ``full`` orders every candidate by its copy
+        cost ``dist + c_f (not cached)``, ties by id; the answer is ``full[:k]``.
+        """
+        ds = self._ds
+        if ds.metric != "euclidean" or not self._fast_view:
+            cand, dist, cached = self._view(q, E, extra)
+            e = dist + ds.fetch_cost * (~cached)
+            full = np.lexsort((cand, e))
+            return cand, dist, cached, full, float(np.sum(e[full[:ds.k]]))
+        _, L = self._index._search(q[None, :], ds.k + 1)
+        ex = _NO_IDS if extra is None else np.asarray(extra, dtype=np.int64)
+        cand, dist, cached, full = view_answer(q, np.asarray(E, dtype=np.int64), L[0], ex, ds.catalog, self._mask,
+                                               float(ds.fetch_cost))
+        order = full[:ds.k]
+        return cand, dist, cached, full, float(np.sum(dist[order] + ds.fetch_cost * (~cached[order])))
 
     def _answer(self, cand, dist, cached):
         e = dist + self._ds.fetch_cost * (~cached)
@@ -188,15 +214,18 @@ class _SimilarityPolicy(RequestThenMove):
 
     def _insert(self, new) -> float:
         """Insert ``new`` (uncached ids), evicting least recently used objects; return the movement cost."""
-        new = [int(o) for o in new if int(o) not in self._order]
-        if not new:
+        new = np.asarray(new, dtype=np.int64).reshape(-1)
+        new = new[~self._mask[new]]
+        if len(new) == 0:
             return 0.0
         n_ev = len(self._order) + len(new) - self.capacity_
         ev = [self._order.popitem(last=False)[0] for _ in range(max(0, n_ev))]
         self._evict_ids(ev, pop=False)
-        for o in new:
-            self._order[o] = None
-        self._index.add(np.asarray(new, dtype=np.int64), self._ds.catalog[new])
+        new = new.tolist()
+        self._order.update(dict.fromkeys(new))
+        self._mask[new] = True
+        # the mask keeps the index consistent (new ids absent, evicted ids present): unchecked updates
+        self._index._add_unchecked(np.asarray(new, dtype=np.int64), self._ds.catalog[new])
         self._inserted += len(new)
         self._on_insert(new)
         return self._ds.update_cost * len(new)
@@ -213,7 +242,9 @@ class _SimilarityPolicy(RequestThenMove):
         if pop:
             for o in ev:
                 del self._order[int(o)]
-        self._index.remove(np.asarray(ev, dtype=np.int64))
+        ev_arr = np.asarray(ev, dtype=np.int64)
+        self._mask[ev_arr] = False
+        self._index._remove_unchecked(ev_arr)
         self._evicted += len(ev)
         self._on_evict(ev)
 
@@ -254,8 +285,8 @@ class SimLRU(_SimilarityPolicy):
         self._reset_common()
 
     def _step(self, q, E):
-        cand, dist, cached = self._view(q, E)
-        order, service = self._answer(cand, dist, cached)
+        cand, dist, cached, full, service = self._view_answer(q, E)
+        order = full[:self._ds.k]
         loc = cached[order]
         self._refresh(cand[order][loc])
         new = cand[order][~loc]
@@ -300,8 +331,8 @@ class RndLRU(_SimilarityPolicy):
         self._rng = np.random.default_rng(check_seed(self.seed, self.name))
 
     def _step(self, q, E):
-        cand, dist, cached = self._view(q, E)
-        order, service = self._answer(cand, dist, cached)
+        cand, dist, cached, full, service = self._view_answer(q, E)
+        order = full[:self._ds.k]
         loc = cached[order]
         self._refresh(cand[order][loc])
         new = list(cand[order][~loc])
@@ -360,34 +391,42 @@ class QLRUDeltaC(_SimilarityPolicy):
         return min(1.0, max(0.0, delta / cf))
 
     def _step(self, q, E):
-        cand, dist, cached = self._view(q, E)
+        cand, dist, cached, full, service = self._view_answer(q, E)
         k, cf = self._ds.k, self._ds.fetch_cost
         e = dist + cf * (~cached)
-        full = np.lexsort((cand, e))
         order = full[:k]
-        service = float(np.sum(e[order]))
         loc = cached[order]
         if not (~loc).any():
             self._hits += 1
         e_k = e[order[-1]]
         e_next = e[full[k]] if len(full) > k else np.inf
+        # one uniform per cached answer object (in answer order), then one per uncached object of
+        # E (in E order): the stream of the scalar draws of _step_reference, in one call
+        jl = order[loc]
+        Ev = E[E >= 0]
+        je = np.searchsorted(cand, Ev)
+        unc = ~cached[je]
+        je = je[unc]
+        u = self._rng.random(len(jl) + len(je))
         # C(S \ z) - C(S) for a cached answer object z: z's slot goes to the next cheapest copy,
         # which is the (k+1)-th cheapest or z's own remote copy
-        for j in order[loc]:
-            if self._rng.random() < self._prob(min(e_next, dist[j] + cf) - dist[j]):
-                self._order.move_to_end(int(cand[j]))
+        dj = dist[jl]
+        refresh = u[:len(jl)] < self._probs(np.minimum(e_next, dj + cf) - dj)
+        for o in cand[jl[refresh]].tolist():
+            self._order.move_to_end(o)
         in_answer = np.zeros(len(cand), dtype=bool)
         in_answer[order] = True
-        new = []
-        for o in E[E >= 0]:
-            j = int(np.searchsorted(cand, o))
-            if cached[j]:
-                continue
-            # C(S) - C(S + o): o's copy gets cheaper by c_f (in the answer) or replaces the k-th copy
-            saving = cf if in_answer[j] else max(0.0, e_k - dist[j])
-            if self._rng.random() < self.q_ * self._prob(saving):
-                new.append(int(o))
+        # C(S) - C(S + o): o's copy gets cheaper by c_f (in the answer) or replaces the k-th copy
+        saving = np.where(in_answer[je], cf, np.maximum(0.0, e_k - dist[je]))
+        new = Ev[unc][u[len(jl):] < self.q_ * self._probs(saving)]
         return service, self._insert(new)
+
+    def _probs(self, delta):
+        """:meth:`_prob` of an array of marginal savings."""
+        cf = self._ds.fetch_cost
+        if cf == 0:
+            return (delta > 0).astype(float)
+        return np.minimum(np.maximum(delta / cf, 0.0), 1.0)   # np.clip costs ~5 us on short arrays
 
     def _step_reference(self, q, E):
         """The same rule with every marginal cost recomputed from scratch (the slow twin in tests)."""
@@ -472,8 +511,8 @@ class Duel(_SimilarityPolicy):
 
     def _step(self, q, E):
         extra = [d[0] for d in self._duels] + [d[1] for d in self._duels]
-        cand, dist, cached = self._view(q, E, extra=extra)
-        order, service = self._answer(cand, dist, cached)
+        cand, dist, cached, full, service = self._view_answer(q, E, extra=extra)
+        order = full[:self._ds.k]
         if cached[order].all():
             self._hits += 1
         movement = 0.0
@@ -540,8 +579,8 @@ class ExactLRU(_SimilarityPolicy):
         self._reset_common()
 
     def _step(self, q, E):
-        cand, dist, cached = self._view(q, E)
-        order, service = self._answer(cand, dist, cached)
+        cand, dist, cached, full, service = self._view_answer(q, E)
+        order = full[:self._ds.k]
         if cached[order].all():
             self._hits += 1
         o = int(E[0])
@@ -579,8 +618,8 @@ class ExactLFU(_SimilarityPolicy):
         self._t = 0
 
     def _step(self, q, E):
-        cand, dist, cached = self._view(q, E)
-        order, service = self._answer(cand, dist, cached)
+        cand, dist, cached, full, service = self._view_answer(q, E)
+        order = full[:self._ds.k]
         if cached[order].all():
             self._hits += 1
         self._t += 1
