@@ -205,7 +205,7 @@ def _dc_hk_crawl_rows(ctx):
     # (h, k): (sizes quick, sizes thorough, phases quick, phases thorough, per-phase (DC, adversary) closed forms)
     cells = {(2, 4): ((2, 3, 5, 8), (2, 3, 5, 8, 12, 20, 32), 2, 4,
                       lambda L: (48 * L + 16, 20 * L + 8)),
-             (2, 5): ((2, 3, 4), (2, 3, 4, 6, 9), 1, 3,
+             (2, 5): ((2, 3, 4), (2, 3, 4, 6, 9), 1, 2,
                       lambda L: (450 * (L - 2) + 250, 180 * (L - 2) + 108))}
     for (h, k), (quick, thorough, pq, pt, per_phase) in cells.items():
         c = dc_hk_ratio(h, k)
