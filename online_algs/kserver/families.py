@@ -376,9 +376,11 @@ def dc_hk_crawl_ratio(h, k, L) -> float:
     * ``(2, 4)``: ``(12 L + 4) / (5 L + 2) = c - 4 / (5 (5 L + 2))`` (adversary ``20 L + 8``, DC
       ``48 L + 16`` per phase), ``c = 12/5``;
     * ``(2, 5)``: with ``t = L - 2``, ``(450 t + 250) / (180 t + 108) = c - 5 / (45 t + 27)``
-      (adversary ``180 t + 108``, DC ``450 t + 250`` per phase), ``c = 5/2``.
+      (adversary ``180 t + 108``, DC ``450 t + 250`` per phase), ``c = 5/2``;
+    * ``(3, 5)``: with ``u = L - 1``, ``(600 u + 10) / (180 u + 8) = c - 25 / (270 u + 12)``
+      (adversary ``180 u + 8``, DC ``600 u + 10`` per phase), ``c = 10/3``.
 
-    Both increase with ``L`` and tend to ``c`` (Theorem ``kserver.dc.hk_lower``; derivations in
+    All three increase with ``L`` and tend to ``c`` (Theorem ``kserver.dc.hk_lower``; derivations in
     ``docs/theory/kserver.md`` §6.3)."""
     h, k = _check_hk(h, k, "dc_hk_crawl_ratio")
     L = check_int("L", L, low=2, owner="dc_hk_crawl_ratio")
@@ -388,12 +390,15 @@ def dc_hk_crawl_ratio(h, k, L) -> float:
                                 f"other cells.")
     if (h, k) == (2, 4):
         return (12 * L + 4) / (5 * L + 2)
+    if (h, k) == (3, 5):
+        u = L - 1
+        return (600 * u + 10) / (180 * u + 8)
     t = L - 2
     return (450 * t + 250) / (180 * t + 108)
 
 
 #: the cells served by the asymptotic ``"crawl"`` construction
-_CRAWL_CELLS = ((2, 4), (2, 5))
+_CRAWL_CELLS = ((2, 4), (2, 5), (3, 5))
 
 
 class _Schedule:
@@ -464,6 +469,57 @@ def _crawl24(L, phases):
         s.walk(a + 1, D - 1)                # DC on a, a+1, a+D, a+D+2
     n = a + D + 3
     return n, [0, 1, D, D + 2], [D, D + 2], s.req, s.sched, float(phases * (20 * L + 8))
+
+
+#: (3, 5) sweep cycle: 14 steps (request, adversary move or None), relative to a base that moves one point left
+#: after steps 3 and 13; the far free server gains 10 points on the group per cycle (adversary 10, DC 40)
+_SWEEP35 = ((2, (3, 2)), (3, (2, 3)), (4, None), (-1, (0, -1)), (3, (5, 3)), (4, None), (2, (3, 2)), (0, None),
+            (2, None), (3, (2, 3)), (4, None), (2, (4, 2)), (3, None), (-1, (0, -1)))
+#: (3, 5) crawl block relative to P (DC's group on P+2, P+3, P+5, the adversary on P, P+2, P+4)
+_CRAWL35 = ((0, None), (4, None), (2, None), (3, (2, 3)), (5, (4, 5)), (4, (3, 4)), (5, None), (3, (5, 3)), (2, (3, 2)))
+#: (3, 5) transition from the sweep's end to the walk (relative to o = g + 24u - 16)
+_T2_35 = ((16, None), (15, (16, 15)), (21, (20, 21)), (16, (15, 16)), (17, (16, 17)), (19, None), (20, (19, 20)),
+          (18, (17, 18)), (19, (18, 19)), (21, None))
+
+
+def _crawl35(L, phases):
+    """(h, k) = (3, 5), u = L - 1, P0 = 30u + 1: into the crawl shape, crawl, merge, sweep, join, walk; one phase
+    shifts everything by 24u.
+
+    A phase starts with DC on ``g, g+2, W, W+1, W+3`` and the adversary on ``W, W+1, W+3`` (``W = g + P0 + 3``).
+    Returns ``(n, dc0, opt0, requests, schedule, cost)``; ``cost`` = phases * (180 u + 8).
+    """
+    u = L - 1
+    P0 = 30 * u + 1
+    W0 = P0 + 3
+    s = _Schedule([W0, W0 + 1, W0 + 3])
+
+    def rel(seq, o):
+        for r, mv in seq:
+            s.ask(r + o, None if mv is None else (mv[0] + o, mv[1] + o))
+
+    g = 0
+    for _ in range(phases):
+        rel(((2, (3, 2)), (-1, (2, -1)), (-3, (0, -3)), (-1, None)), g + W0)  # DC on g, g+5, P+2, P+3, P+5
+        P = g + P0                          # the adversary on P, P+2, P+4
+        for _ in range(10 * u - 2):         # the crawl pulls the near free server g+5 to P-2, 3 points per block
+            rel(_CRAWL35, P)
+        rel(((0, None), (3, (4, 3)), (2, None), (3, None), (2, None), (3, None), (-2, (0, -2))), P)  # merge
+        B, i = P - 2, 4                     # the sweep (entered at step 4) pulls the far free server g
+        for _ in range(42 * u - 1):
+            rel((_SWEEP35[i],), B)
+            if i in (3, 13):
+                B -= 1
+            i = (i + 1) % 14
+        o = g + 24 * u - 16
+        rel(_T2_35, o)                      # the far server joins; two free servers stay behind
+        w = o + 19
+        for q in range(w, w + P0):          # the triple walks right P0 points (adversary 3, DC 9 per point)
+            rel(((1, None), (3, (2, 3)), (2, (1, 2)), (3, None), (1, (0, 1))), q)
+        rel(((1, None), (3, (2, 3))), w + P0)   # DC on g', g'+2, W', W'+1, W'+3 (g' = g + 24u)
+        g += 24 * u
+    n = g + P0 + 7
+    return n, [0, 2, W0, W0 + 1, W0 + 3], [W0, W0 + 1, W0 + 3], s.req, s.sched, float(phases * (180 * u + 8))
 
 
 def _crawl25(L, phases):
@@ -572,7 +628,7 @@ def dc_hk_family(h, k, phases: int = 10, L: int = 4) -> DCHKInstance:
         n, dc0, opt0, req, sched, cost = _sweep(k, phases)
         construction, exact, ratio = "sweep", True, 2 * k / (k + 1)
     elif (h, k) in _CRAWL_CELLS:
-        n, dc0, opt0, req, sched, cost = (_crawl24 if k == 4 else _crawl25)(L, phases)
+        n, dc0, opt0, req, sched, cost = {(2, 4): _crawl24, (2, 5): _crawl25, (3, 5): _crawl35}[(h, k)](L, phases)
         construction, exact, ratio, size = "crawl", False, dc_hk_crawl_ratio(h, k, L), L
     else:
         n, dc0, opt0, req, sched, cost = _drift(h, k, phases)
