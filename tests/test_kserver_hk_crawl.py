@@ -241,3 +241,107 @@ def test_25_closed_form_increases_to_c():
         assert Fraction(450 * t + 250, 180 * t + 108) == Fraction(5, 2) - Fraction(5, 45 * t + 27)
         assert v == pytest.approx(C25 - 5 / (45 * t + 27), rel=1e-15) and v < C25
     assert vals[0] > 2.25                                  # above drift_parked's (h+1)^2/(h+2) already at L = 2
+
+
+# --------------------------------------------------------------------------- (3, 5)
+C35 = dc_hk_ratio(3, 5)
+
+
+def _segments_35(u):
+    """(requests, adversary, DC) of one (3, 5) phase: into the crawl shape, crawl, merge, sweep, join, walk,
+    out of the walk (docs/theory/kserver.md §6.3)."""
+    return [(4, 7, 12), (90 * u - 18, 60 * u - 12, 210 * u - 42), (7, 3, 16), (42 * u - 1, 30 * u - 1, 120 * u - 6),
+            (10, 7, 17), (150 * u + 5, 90 * u + 3, 270 * u + 9), (2, 1, 4)]
+
+
+def test_35_small_instance_by_hand():
+    # L = 2 (u = 1, W = 34): DC on 0, 2, 34, 35, 37, the adversary on 34, 35, 37. Into the crawl shape:
+    # 36 (adversary 37 -> 36; DC's 35 and 37 meet on 36: 2), 33 (adversary 36 -> 33, 3; DC's 2 and 34 move 1: 2),
+    # 31 (adversary 34 -> 31, 3; DC's 3 and 33 move 2: 4), 33 (covered; DC's 31 and 36 move 2: 4): adversary 7,
+    # DC 12, DC on 0, 5, 33, 34, 36 and the adversary on 31, 33, 35 (the crawl shape, P = 31). First crawl
+    # block request 31: DC's 5 and 33 both move 2 (4). One phase: DC 610, adversary 188, shift 24.
+    inst = dc_hk_family(3, 5, 1, L=2)
+    assert inst.construction == "crawl" and not inst.exact and inst.L == 2
+    assert inst.dc_initial == [0, 2, 34, 35, 37] and inst.opt_initial == [34, 35, 37]
+    assert inst.requests[:5].tolist() == [36, 33, 31, 33, 31]
+    assert inst.schedule[:4] == [(34, 35, 36), (33, 34, 35), (31, 33, 35), (31, 33, 35)]
+    costs, states = _serve_costs(inst)
+    assert costs[:5].tolist() == [2.0, 2.0, 4.0, 4.0, 4.0]
+    assert states[4] == (0.0, 5.0, 33.0, 34.0, 36.0) and states[5] == (0.0, 7.0, 31.0, 34.0, 36.0)
+    assert costs.sum() == 610.0 and inst.schedule_cost == 188.0 and len(inst.requests) == 291
+    assert states[-1] == (24.0, 26.0, 58.0, 59.0, 61.0) and inst.opt_final == (58, 59, 61)
+
+
+@pytest.mark.parametrize("L", [2, 3])
+def test_35_replay_matches_the_per_segment_formulas(L):
+    u, phases = L - 1, 2
+    inst = dc_hk_family(3, 5, phases, L=L)
+    costs, states = _serve_costs(inst)
+    adv = _adv_costs(inst)
+    segs = _segments_35(u)
+    per = sum(n for n, _, _ in segs)
+    assert per == 282 * u + 9 and len(inst.requests) == phases * per
+    W = 30 * u + 4
+    o = 0
+    for p in range(phases):
+        shift = p * 24 * u
+        assert states[o] == tuple(float(x + shift) for x in (0, 2, W, W + 1, W + 3))
+        assert inst.schedule[o - 1] == (W + shift, W + 1 + shift, W + 3 + shift) if p else True
+        for n, a, d in segs:
+            assert adv[o:o + n].sum() == a and costs[o:o + n].sum() == d
+            o += n
+    assert states[-1] == tuple(float(x + phases * 24 * u) for x in (0, 2, W, W + 1, W + 3))
+    assert costs.sum() == phases * (600 * u + 10) and inst.schedule_cost == phases * (180 * u + 8)
+    assert costs.sum() == pytest.approx(inst.ratio * inst.schedule_cost, rel=1e-15)
+    assert schedule_cost(inst.metric, inst.requests, inst.opt_initial, inst.schedule) == inst.schedule_cost
+
+
+@pytest.mark.parametrize("L, phases", [(2, 1), (2, 2)])
+def test_35_opt_equals_the_schedule_on_small_sizes(L, phases):
+    inst = dc_hk_family(3, 5, phases, L=L)
+    opt = offline_optimum(inst.metric, inst.requests, inst.opt_initial).value
+    dc = run(DoubleCoverage(inst.metric, inst.dc_initial), inst.requests).total_cost
+    assert opt == inst.schedule_cost == phases * 188.0     # measured: the schedule is optimal here
+    assert dc / opt == pytest.approx(dc_hk_crawl_ratio(3, 5, L), rel=1e-15) and dc / opt > 3.2
+
+
+def test_35_potential_accounting_five_slack_steps_per_phase():
+    L, phases = 2, 2
+    inst = dc_hk_family(3, 5, phases, L=L)
+    pos = inst.metric.info["positions"]
+    dc = DoubleCoverage(inst.metric, inst.dc_initial)
+    dc.reset()
+    phi = phi0 = dc_hk_potential(np.array(dc.state), pos[inst.opt_initial])
+    prev, slacks = inst.opt_initial, []
+    for r, conf in zip(inst.requests, inst.schedule):
+        _, mv = dc.serve(int(r))
+        om = float(np.abs(np.sort(pos[list(prev)]) - np.sort(pos[list(conf)])).sum())
+        phi2 = dc_hk_potential(np.array(dc.state), pos[list(conf)])
+        slacks.append(C35 * om - mv - (phi2 - phi))
+        phi, prev = phi2, conf
+    slacks = np.array(slacks)
+    assert slacks.min() >= -1e-9
+    big = np.flatnonzero(slacks > 1e-9)
+    assert len(big) == 5 * phases
+    assert np.allclose(np.sort(slacks[big[:5]]), [5 / 3, 5 / 3, 10 / 3, 10 / 3, 20 / 3])
+    assert slacks.sum() == pytest.approx(phases * 50 / 3)
+    assert phi == pytest.approx(phi0)                      # the configurations repeat up to a shift
+
+
+def test_35_closed_form_increases_to_c():
+    vals = [dc_hk_crawl_ratio(3, 5, L) for L in range(2, 60)]
+    assert all(b > a for a, b in zip(vals, vals[1:]))
+    for L, v in zip(range(2, 60), vals):
+        u = L - 1
+        assert Fraction(600 * u + 10, 180 * u + 8) == Fraction(10, 3) - Fraction(25, 270 * u + 12)
+        assert v == pytest.approx(C35 - 25 / (270 * u + 12), rel=1e-15) and v < C35
+    assert vals[0] > 3.2                                   # above drift_parked's (h+1)^2/(h+2) already at L = 2
+    assert dc_hk_family(3, 5, 1, L=30).ratio == pytest.approx(vals[28])
+
+
+def test_35_deterministic_and_prefix_stable():
+    a, b = dc_hk_family(3, 5, 2, L=3), dc_hk_family(3, 5, 2, L=3)
+    assert np.array_equal(a.requests, b.requests) and a.schedule == b.schedule and a.dc_initial == b.dc_initial
+    longer = dc_hk_family(3, 5, 3, L=3)
+    assert np.array_equal(longer.requests[:len(a.requests)], a.requests)
+    assert dc_hk_family(3, 5, 1).L == 4 and dc_hk_family(3, 5, 1).ratio == pytest.approx(1810 / 548)
