@@ -15,9 +15,11 @@ C = 10^2 (``--big`` adds N = 10^5, C = 10^3: TransportRounding is pure Python an
 per round there). The learner's trajectory is computed first and not timed; both roundings see
 the same y_t; fetch ratios are for one U (seed 0).
 
-``python -m experiments.bench_caching_learners --fragmentation 3000``: the layout size, number of
-budget compactions and fetch ratios of ``TransportRounding`` (and ``CoupledRounding``) over 3000
-rounds of web07 requests to its top 300 ids, C = 50 (the table of docs/caching.md).
+``python -m experiments.bench_caching_learners --fragmentation 3000 [--compaction merge|madow|both]
+[--max-atoms K]``: the layout size, number of budget compactions and fetch ratios of
+``TransportRounding`` for each compaction rule (and of ``CoupledRounding``) over 3000 rounds of
+web07 requests to its top 300 ids, C = 50 (the table of docs/caching.md), with rounds/s and the
+speed ratio to ``CoupledRounding`` on the same trajectory (the learner is not timed).
 """
 
 from __future__ import annotations
