@@ -345,3 +345,22 @@ def test_35_deterministic_and_prefix_stable():
     longer = dc_hk_family(3, 5, 3, L=3)
     assert np.array_equal(longer.requests[:len(a.requests)], a.requests)
     assert dc_hk_family(3, 5, 1).L == 4 and dc_hk_family(3, 5, 1).ratio == pytest.approx(1810 / 548)
+
+
+def test_35_sweep_cycle_by_hand():
+    # L = 2, P = 31: the sweep starts after 4 + 72 + 7 requests with DC on f = 2, B = 29, 33, 34, 34 and the
+    # adversary on 29, 33, 34; one 14-request cycle (docs/theory/kserver.md §6.3 step 3): the group moves
+    # 2 left, f 8 right (moves of 2, 3, 3), adversary 10, DC 40.
+    inst = dc_hk_family(3, 5, 1, L=2)
+    costs, states = _serve_costs(inst)
+    adv = _adv_costs(inst)
+    o = 4 + 72 + 7
+    assert states[o] == (2.0, 29.0, 33.0, 34.0, 34.0) and inst.schedule[o - 1] == (29, 33, 34)
+    assert inst.requests[o:o + 14].tolist() == [32, 33, 31, 29, 31, 32, 33, 31, 32, 28, 30, 31, 32, 27]
+    assert costs[o:o + 14].tolist() == [2, 2, 2, 4, 2, 2, 2, 2, 2, 6, 4, 2, 2, 6]
+    assert adv[o:o + 14].tolist() == [2, 0, 1, 0, 0, 1, 0, 2, 0, 1, 1, 1, 0, 1]
+    assert [s[0] for s in states[o:o + 15]] == [2.0] * 4 + [4.0] * 6 + [7.0] * 4 + [10.0]
+    assert states[o + 14] == (10.0, 27.0, 31.0, 32.0, 32.0) and inst.schedule[o + 13] == (27, 31, 32)
+    # the sweep's end (42u - 1 = 41 requests) and the join: DC on e-1, e+2, e+3, e+4, e+4 with e = 24u = 24
+    assert states[o + 41] == (23.0, 26.0, 27.0, 28.0, 28.0) and inst.schedule[o + 40] == (24, 27, 28)
+    assert states[o + 51] == (24.0, 26.0, 27.0, 27.0, 29.0) and inst.schedule[o + 50] == (27, 28, 29)

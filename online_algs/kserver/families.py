@@ -289,7 +289,7 @@ class DCHKInstance:
         DC's k starting points and the adversary's h starting points (a subset of DC's).
     h, k : int
     construction : str
-        ``"sweep"`` (h = 1), ``"drift"`` (k - h <= 1), ``"crawl"`` ((h, k) = (2, 4), (2, 5), asymptotic)
+        ``"sweep"`` (h = 1), ``"drift"`` (k - h <= 1), ``"crawl"`` ((h, k) = (2, 4), (2, 5), (3, 5), asymptotic)
         or ``"drift_parked"`` (the other cells, see :func:`dc_hk_family`).
     exact : bool
         Every step is tight for :func:`dc_hk_potential`, hence
@@ -558,7 +558,7 @@ def dc_hk_family(h, k, phases: int = 10, L: int = 4) -> DCHKInstance:
     move``), so ``DC = c * schedule_cost + Phi_0 - Phi_T``; since Phi is translation-invariant and
     the configurations repeat (up to a shift), ``DC = c * schedule_cost`` after every whole phase.
     The asymptotic ``"crawl"`` constructions have a few non-tight steps per phase (total slack 16/5
-    for (2, 4), 20 for (2, 5), independent of ``L``) in phases whose cost grows like ``L``, so their
+    for (2, 4), 20 for (2, 5), 50/3 for (3, 5), independent of ``L``) in phases whose cost grows like ``L``, so their
     ratio is ``c - O(1/L)``.
     Guarantee: ``DC / OPT_h >= ratio`` (``OPT_h <= schedule_cost``) and ``ratio -> c`` as ``L -> oo``
     for ``"crawl"`` (Theorem ``kserver.dc.hk_lower``). Derivations and per-phase costs:
@@ -596,10 +596,21 @@ def dc_hk_family(h, k, phases: int = 10, L: int = 4) -> DCHKInstance:
       steps. Everything ends shifted by ``18t + 10``. Per phase: adversary ``180 t + 108``, DC
       ``450 t + 250``, ratio ``(450 t + 250)/(180 t + 108) = c - 5/(45 t + 27)`` (2.315 at L = 2, 2.457
       at L = 4, 2.496 at L = 30; c = 2.5); ``238 t + 132`` requests per phase.
-    * ``(h, k) = (3, 5)`` (``"drift_parked"``, **not** attaining the target):
+    * ``(h, k) = (3, 5)`` (``"crawl"``, asymptotic), ``u = L - 1``, ``P0 = 30u + 1``, ``W = P0 + 3``: a phase
+      starts with DC on ``g, g+2, g+W, g+W+1, g+W+3`` and the adversary on ``g+W, g+W+1, g+W+3``. Four
+      requests bring the group into the crawl shape (DC on ``P+2, P+3, P+5``, the adversary on ``P, P+2,
+      P+4``, ``P = g + P0``) and pull the near free server to ``g+5``; ``10u - 2`` crawl blocks of 9 requests
+      (adversary 6, DC 21) pull it to ``P-2``; a merge of 7 requests; a sweep of ``42u - 1`` requests
+      (14-request cycles: the triple moves 2 left, the far free server ``g`` 8 right; adversary 10, DC 40)
+      pulls ``g`` to the group; a join of 10 requests leaves two free servers on ``g+24u, g+24u+2``; the
+      triple walks ``P0`` points (5 requests, adversary 3, DC 9 each) and two requests restore the start
+      shifted by ``24u``. Per phase: adversary ``180u + 8``, DC ``600u + 10``, ratio
+      ``(600u + 10)/(180u + 8) = c - 25/(270u + 12)`` (3.245 at L = 2, 3.303 at L = 4, 3.330 at L = 30;
+      c = 10/3); ``282u + 9`` requests per phase; five non-tight steps (slack 50/3) per phase.
+    * ``k - h >= 2``, ``h >= 2``, ``k >= 6`` (``"drift_parked"``, **not** attaining the target):
       the ``(h, h+1)`` drift instance with ``k - h - 1`` extra DC servers parked on the left, never
       requested; it attains ``(h+1)^2/(h+2) < c`` (``exact = False``); see ``docs/theory/kserver.md``
-      §6.3-6.4 for what was searched.
+      §6.3-6.4.
 
     The adversary starts on h of DC's initial points. OPT_h (``offline_optimum(metric, requests,
     opt_initial)``) is at most ``schedule_cost`` and, by the upper bound, at least
@@ -612,7 +623,7 @@ def dc_hk_family(h, k, phases: int = 10, L: int = 4) -> DCHKInstance:
     phases : int
         Number of phases (>= 1); T = phases * 2k requests for the sweep, phases * h for the
         drift with k = h, phases * (26 L + 8) for the (2, 4) crawl, phases * (238 (L-2) + 132) for the
-        (2, 5) crawl and phases * (h + 1) otherwise.
+        (2, 5) crawl, phases * (282 (L-1) + 9) for the (3, 5) crawl and phases * (h + 1) otherwise.
     L : int
         Size of the crawl constructions (>= 2), validated for every cell, used only by ``"crawl"``.
 
