@@ -74,9 +74,9 @@ class NaiveTransport:
         for i in map(int, np.flatnonzero(delta < -_EPS)):
             r = float(-delta[i])
             # merging transfers: (a - {i}) | {e} already an atom, smallest such id e; over i's smallest
-            # max(16, 4096 // #increasing items with need) atoms
+            # max(16, 65536 // #increasing items with need) atoms
             live = sum(need[e] > _EPS for e in inc)
-            for a in self.by_length(lambda s: i in s)[:max(16, 4096 // max(1, live))]:
+            for a in self.by_length(lambda s: i in s)[:max(16, 65536 // max(1, live))]:
                 if len(a) < C:
                     continue
                 while r > _EPS and self._find(a) is not None:

@@ -157,7 +157,7 @@ class CoupledRounding:
 
 _MASK = (1 << 64) - 1
 _MERGE_SCAN = 16  # merging transfers look at least at the 16 smallest atoms of a decreasing item,
-_MERGE_BUDGET = 4096  # and at its smallest 4096 / (number of increasing items) atoms (hash look-ups)
+_MERGE_BUDGET = 65536  # and at its smallest 65536 / (number of increasing items) atoms (hash look-ups)
 _EPS = 1e-13  # changes and pieces at most this long are treated as zero (float tolerance of the layout)
 
 
@@ -320,7 +320,7 @@ class TransportRounding:
 
     Update rule (:meth:`update`, :math:`\delta = y' - x` with x the layout's marginals): every
     decreasing item i first makes *merging transfers*: over its smallest full atoms a (all of them
-    up to max(16, 4096 / #increasing items); smallest first), if
+    up to max(16, 65536 / #increasing items); smallest first), if
     :math:`(a \setminus \{i\}) \cup \{e\}` is already an atom for an increasing e (smallest such id;
     one hash look-up per candidate, labels hashed by sums of fixed random words), a piece of a is
     relabelled from i to e and merges there (no new atom); then it hands measure to increasing items
@@ -339,7 +339,7 @@ class TransportRounding:
 
     Complexity: O(N) to read y, plus O(C) per atom touched (a split or a merge touches two
     atoms; a decreasing item touches its atoms smallest-first, an increasing item the atoms with
-    holes); a swap scans the atoms, O(K); merging transfers cost O(k + 4096) hash look-ups per
+    holes); a swap scans the atoms, O(K); merging transfers cost O(k + 65536) hash look-ups per
     decreasing item (k its atoms); a merge compaction of k atoms costs a sparse label product
     (O(k C^2 K / N) expected, in blocks of 2e6 entries), O(C) per merge and one update; a Madow
     compaction O(k (C + F) + F^2) for F fractional items (two candidate layouts and their exact
@@ -771,7 +771,7 @@ class TransportRounding:
             i = int(i)
             r = float(-delta[i])
             # merging transfers first: over i's full atoms (smallest first; the smallest
-            # max(16, 4096 / #increasing) of them), relabel a piece from i to an increasing e when
+            # max(16, 65536 / #increasing) of them), relabel a piece from i to an increasing e when
             # (a - {i}) | {e} is already an atom (the piece merges: no new atom). Merges only grow
             # existing atoms, so an atom without a partner now gets none later in this loop: the
             # atoms with a partner are found first and only they are sorted.
