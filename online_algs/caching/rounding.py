@@ -356,7 +356,7 @@ class TransportRounding:
     relative position), the cheaper of two item orders. Either way U stays uniform and the marginals
     exact. A compaction moves items: its exact expected fetches are reported in
     ``compaction_movement_`` and are NOT covered by the :math:`\|\Delta y\|_1` bound (measured in
-    docs/caching.md: web07, C = 50, T = 3000, OMD compactions 1.16 x sum ||dy||_1 with merging,
+    docs/caching.md: web07, C = 50, T = 3000, OMD compactions 1.12 x sum ||dy||_1 with merging,
     5.77 with Madow; layout updates 0.52).
 
     Incremental API::
