@@ -604,19 +604,13 @@ def _heap_push(hv, hid, ri, val, i):
 
 
 @njit
-def _heap_pop(hv, hid, ri):
-    n = ri[RI_HSIZE] - 1
-    ri[RI_HSIZE] = n
-    if n == 0:
-        return
-    val = hv[n]
-    i = hid[n]
-    k = 0
+def _sift_down(hv, hid, k, m, val, i):
+    """Place ``(val, i)`` at position ``k`` of the min-heap ``hv[:m]`` (ids ``hid``), moving it down."""
     while True:
         c = 2 * k + 1
-        if c >= n:
+        if c >= m:
             break
-        if c + 1 < n and hv[c + 1] < hv[c]:
+        if c + 1 < m and hv[c + 1] < hv[c]:
             c += 1
         if hv[c] >= val:
             break
@@ -625,6 +619,15 @@ def _heap_pop(hv, hid, ri):
         k = c
     hv[k] = val
     hid[k] = i
+
+
+@njit
+def _heap_pop(hv, hid, ri):
+    n = ri[RI_HSIZE] - 1
+    ri[RI_HSIZE] = n
+    if n == 0:
+        return
+    _sift_down(hv, hid, 0, n, hv[n], hid[n])
 
 
 @njit
@@ -670,22 +673,7 @@ def rstate_build(v, satpos, s, cls, tv, VS, VB, CB, hv, hid, ri, dmark):
     # heapify
     m = ri[RI_HSIZE]
     for k0 in range(m // 2 - 1, -1, -1):
-        k = k0
-        val = hv[k]
-        i = hid[k]
-        while True:
-            c = 2 * k + 1
-            if c >= m:
-                break
-            if c + 1 < m and hv[c + 1] < hv[c]:
-                c += 1
-            if hv[c] >= val:
-                break
-            hv[k] = hv[c]
-            hid[k] = hid[c]
-            k = c
-        hv[k] = val
-        hid[k] = i
+        _sift_down(hv, hid, k0, m, hv[k0], hid[k0])
     ri[RI_NB] = nb
     ri[RI_NDIRTY] = 0
     ri[RI_FULL] = 1

@@ -295,7 +295,7 @@ class FaissSlotIndex(_BaseIndex):
         m = q.shape[0]
         D = np.full((m, k), np.inf)
         I = np.full((m, k), -1, dtype=np.int64)
-        kk = min(k, len(self._ids))
+        kk = min(k, len(self))
         if kk == 0:
             return D, I
         Df, If = self._index.search(np.ascontiguousarray(q, dtype=np.float32), kk)
@@ -401,20 +401,6 @@ class _FaissSlotArrayIndex(FaissSlotIndex):
     @property
     def ids(self) -> np.ndarray:
         return np.flatnonzero(self._slot_arr >= 0).astype(np.int64)
-
-    def _search(self, q: np.ndarray, k: int):
-        m = q.shape[0]
-        D = np.full((m, k), np.inf)
-        I = np.full((m, k), -1, dtype=np.int64)
-        kk = min(k, len(self))
-        if kk == 0:
-            return D, I
-        Df, If = self._index.search(np.ascontiguousarray(q, dtype=np.float32), kk)
-        ids = self._slot_id[np.maximum(If, 0)]
-        ids[If < 0] = -1
-        D[:, :kk] = np.where(ids >= 0, np.sqrt(np.maximum(Df.astype(np.float64), 0.0)), np.inf)
-        I[:, :kk] = ids
-        return D, I
 
 
 class FaissIVFIndex(FaissFlatIndex):
